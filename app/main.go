@@ -1,0 +1,80 @@
+// Command nibble is Nibble: with no arguments it opens the desktop window;
+// with a subcommand it runs that command in the terminal (`nibble help`).
+//
+// This package is wiring only: flags, output and exit codes. What the
+// commands do lives in quant/, engine/ and catalog/.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+
+	"nibble/ui"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		ui.Run()
+		return
+	}
+	// The first Ctrl-C cancels the context so a command can clean up (a
+	// quantize removes its temporary file); a second one kills the process.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	err := dispatch(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	switch {
+	case err == nil:
+	case errors.Is(err, errUsage):
+		os.Exit(2)
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintln(os.Stderr, "nibble: cancelled")
+		os.Exit(130)
+	default:
+		fmt.Fprintln(os.Stderr, "nibble:", err)
+		os.Exit(1)
+	}
+}
+
+// errUsage marks an error whose message has already been printed along with
+// the usage text; main only sets the exit code.
+var errUsage = errors.New("usage")
+
+// command is one subcommand: its name, a one-line summary for `nibble help`,
+// and the function that parses its arguments and runs it.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+// commands lists the subcommands in the order `nibble help` shows them.
+func commands() []command {
+	return []command{
+		{"quantize", "make a smaller copy of a model at a quantization level", runQuantizeCommand},
+		{"inspect", "show what a GGUF model file contains", runInspectCommand},
+		{"help", "list the commands, or explain one: nibble help COMMAND", runHelpCommand},
+	}
+}
+
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	name := args[0]
+	if name == "-h" || name == "--help" || name == "-help" {
+		name = "help"
+	}
+	for _, c := range commands() {
+		if c.name == name {
+			return c.run(ctx, args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "nibble: unknown command %q\n\n", name)
+	printCommands(stderr)
+	return errUsage
+}

@@ -1,0 +1,30 @@
+//go:build windows
+
+package gguf
+
+import (
+	"os"
+	"unsafe"
+
+	"golang.org/x/sys/windows"
+)
+
+// mmap maps the first size (> 0) bytes of f read-only. The view stays valid
+// after f and the mapping handle are closed.
+func mmap(f *os.File, size int) ([]byte, error) {
+	h, err := windows.CreateFileMapping(windows.Handle(f.Fd()), nil, windows.PAGE_READONLY,
+		uint32(uint64(size)>>32), uint32(size), nil)
+	if err != nil {
+		return nil, err
+	}
+	defer windows.CloseHandle(h) // the view keeps the mapping alive
+	addr, err := windows.MapViewOfFile(h, windows.FILE_MAP_READ, 0, 0, uintptr(size))
+	if err != nil {
+		return nil, err
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(addr)), size), nil
+}
+
+func munmap(b []byte) error {
+	return windows.UnmapViewOfFile(uintptr(unsafe.Pointer(unsafe.SliceData(b))))
+}

@@ -1,0 +1,61 @@
+package quant
+
+import (
+	"encoding/binary"
+	"math"
+)
+
+// The plain float types store one element per "block": F32 as 4 bytes, F16
+// and BF16 as 2 bytes, all little-endian, in row order.
+
+// QuantizeF32 writes src as little-endian float32 values (4 bytes each).
+func QuantizeF32(dst []byte, src []float32) {
+	dst = dst[:4*len(src)]
+	for i, v := range src {
+		binary.LittleEndian.PutUint32(dst[4*i:], math.Float32bits(v))
+	}
+}
+
+// DequantizeF32 reads little-endian float32 values, 4 bytes per element.
+func DequantizeF32(dst []float32, src []byte) {
+	src = src[:4*len(dst)]
+	for i := range dst {
+		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*i:]))
+	}
+}
+
+// QuantizeF16 rounds each value to IEEE half precision (nearest, ties to
+// even; past ±65504 gives ±Inf) as ggml_fp32_to_fp16_row does, and writes it
+// little-endian, 2 bytes per element.
+func QuantizeF16(dst []byte, src []float32) {
+	dst = dst[:2*len(src)]
+	for i, v := range src {
+		binary.LittleEndian.PutUint16(dst[2*i:], FP32ToFP16(v))
+	}
+}
+
+// DequantizeF16 reads little-endian half floats, 2 bytes per element.
+func DequantizeF16(dst []float32, src []byte) {
+	src = src[:2*len(dst)]
+	for i := range dst {
+		dst[i] = FP16ToFP32(binary.LittleEndian.Uint16(src[2*i:]))
+	}
+}
+
+// QuantizeBF16 rounds each value to bfloat16 (nearest, ties to even; NaN
+// stays a quiet NaN) as ggml_fp32_to_bf16_row_ref does, and writes it
+// little-endian, 2 bytes per element.
+func QuantizeBF16(dst []byte, src []float32) {
+	dst = dst[:2*len(src)]
+	for i, v := range src {
+		binary.LittleEndian.PutUint16(dst[2*i:], FP32ToBF16(v))
+	}
+}
+
+// DequantizeBF16 reads little-endian bfloat16 values, 2 bytes per element.
+func DequantizeBF16(dst []float32, src []byte) {
+	src = src[:2*len(dst)]
+	for i := range dst {
+		dst[i] = BF16ToFP32(binary.LittleEndian.Uint16(src[2*i:]))
+	}
+}

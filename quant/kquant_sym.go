@@ -1,0 +1,162 @@
+package quant
+
+import (
+	"math"
+)
+
+// Symmetric scale searches of the K-quants Q3_K and Q6_K: each sub-block of
+// 16 values gets one signed scale s and levels l in [-nmax, nmax-1] so that
+// s·l approximates x, found by weighted least squares with weight x² per
+// value. They follow llama.cpp's make_qx_quants (rmse_type 1, no importance
+// weights) and make_q3_quants (do_rmse true) operation by operation, in
+// float32 and without fused multiply-adds: the C reference is built into
+// ggml-base without -march flags, so the compiler had no FMA to contract to.
+
+// groupMaxEpsSym is ggml's GROUP_MAX_EPS: a sub-block whose largest magnitude
+// is below it counts as all zeros.
+const groupMaxEpsSym float32 = 1e-15
+
+// ggmlNearestInt rounds f to the nearest integer, ties to even, exactly as
+// ggml's nearest_int does by adding 1.5·2^23 and reading the low mantissa
+// bits. For |f| < 2^22 that is plain rounding; beyond, and for Inf and NaN,
+// it wraps the way the C code does, so even absurd inputs give the same
+// bytes as llama.cpp and the same result on every GOARCH (converting a NaN to
+// an integer in Go does not).
+func ggmlNearestInt(f float32) int {
+	// float32(f) forbids fusing a product passed as f into the add.
+	v := float32(f) + 12582912
+	return int(math.Float32bits(v)&0x007fffff) - 0x00400000
+}
+
+// signedAbsMax returns the element of x with the largest magnitude, sign
+// kept (the first one on a tie), and that magnitude.
+func signedAbsMax(x []float32) (m, amax float32) {
+	for _, v := range x {
+		if a := float32(math.Abs(float64(v))); a > amax {
+			amax, m = a, v
+		}
+	}
+	return m, amax
+}
+
+// searchScaleSym picks the scale for the values x (make_qx_quants with
+// rmse_type 1): levels l = round(x·iscale) clamped to [-nmax, nmax-1] are
+// tried for iscale = -(nmax + 0.1·k)/max, k = -9..9, where max is the signed
+// element of largest magnitude; the candidate whose least-squares scale
+// Σw·x·l / Σw·l² (w = x²) explains most of Σw·x² wins (the first on a tie,
+// k = 0 first). It writes l + nmax into L (len(L) == len(x)) and returns the
+// scale, which may be negative. All-zero input (below groupMaxEpsSym) gives
+// scale 0 and L all 0, not nmax.
+func searchScaleSym(x []float32, nmax int, L []int8) float32 {
+	L = L[:len(x)]
+	xmax, amax := signedAbsMax(x)
+	if amax < groupMaxEpsSym {
+		clear(L)
+		return 0
+	}
+	iscale := float32(-nmax) / xmax
+	sumlx, suml2 := symSums(x, nmax, iscale)
+	symLevels(x, nmax, iscale, L)
+	var scale float32
+	if suml2 != 0 {
+		scale = sumlx / suml2
+	}
+	best := scale * sumlx
+	for k := -9; k <= 9; k++ {
+		if k == 0 {
+			continue
+		}
+		step := float32(float32(0.1) * float32(k))
+		iscale = -(float32(nmax) + step) / xmax
+		sumlx, suml2 = symSums(x, nmax, iscale)
+		if suml2 > 0 && sumlx*sumlx > best*suml2 {
+			symLevels(x, nmax, iscale, L)
+			scale = sumlx / suml2
+			best = scale * sumlx
+		}
+	}
+	return scale
+}
+
+// symSums returns Σw·x·l and Σw·l² for the levels iscale gives, w = x²,
+// summed in order in float32 like the C loop.
+func symSums(x []float32, nmax int, iscale float32) (sumlx, suml2 float32) {
+	for _, v := range x {
+		l := float32(max(-nmax, min(nmax-1, ggmlNearestInt(iscale*v))))
+		w := v * v
+		sumlx += float32(w * v * l)
+		suml2 += float32(w * l * l)
+	}
+	return sumlx, suml2
+}
+
+// symLevels writes the levels iscale gives, offset by nmax, into L.
+func symLevels(x []float32, nmax int, iscale float32, L []int8) {
+	for i, v := range x {
+		L[i] = int8(nmax + max(-nmax, min(nmax-1, ggmlNearestInt(iscale*v))))
+	}
+}
+
+// searchScaleQ3 picks the scale for the values x the way Q3_K does
+// (make_q3_quants with do_rmse): levels l = round(-nmax·x/max) clamped to
+// [-nmax, nmax-1], then up to 5 passes that move single values to the level
+// the least-squares scale of the others suggests whenever that increases
+// (Σw·x·l)²/Σw·l², w = x². It writes l + nmax into L (len(L) == len(x)) and
+// returns Σw·x·l/Σw·l². All-zero input (below groupMaxEpsSym) gives scale 0
+// and L all 0, not nmax.
+//
+// As in llama.cpp, a pass only considers values whose removal leaves a
+// positive Σw·x·l, which happens only when max is negative: for positive max
+// every term w·x·l is ≤ 0 and the levels stay as first rounded.
+func searchScaleQ3(x []float32, nmax int, L []int8) float32 {
+	L = L[:len(x)]
+	xmax, amax := signedAbsMax(x)
+	if amax < groupMaxEpsSym {
+		clear(L)
+		return 0
+	}
+	iscale := float32(-nmax) / xmax
+	var sumlx, suml2 float32
+	for i, v := range x {
+		l := max(-nmax, min(nmax-1, ggmlNearestInt(iscale*v)))
+		L[i] = int8(l)
+		fl := float32(l)
+		w := v * v
+		sumlx += float32(w * v * fl)
+		suml2 += float32(w * fl * fl)
+	}
+	for range 5 {
+		changed := false
+		for i, v := range x {
+			w := v * v
+			fl := float32(L[i])
+			slx := sumlx - float32(w*v*fl)
+			if !(slx > 0) { // NaN too, as in C
+				continue
+			}
+			sl2 := suml2 - float32(w*fl*fl)
+			newL := max(-nmax, min(nmax-1, ggmlNearestInt(v*sl2/slx)))
+			if newL == int(L[i]) {
+				continue
+			}
+			fn := float32(newL)
+			slx += float32(w * v * fn)
+			sl2 += float32(w * fn * fn)
+			if sl2 > 0 && slx*slx*suml2 > sumlx*sumlx*sl2 {
+				L[i] = int8(newL)
+				sumlx, suml2 = slx, sl2
+				changed = true
+			}
+		}
+		if !changed {
+			break
+		}
+	}
+	for i := range L {
+		L[i] += int8(nmax)
+	}
+	if suml2 > 0 {
+		return sumlx / suml2
+	}
+	return 0
+}
