@@ -20,7 +20,7 @@ import (
 //	               2(j/4)+1 of byte 8 + j%4
 //	bytes 108-109  d, fp16 little-endian: the super-block scale
 //
-// Element e value = d · (s[e/16]) · (q - 4), s in -32..31, q in 0..7.
+// Element e value = (d · s[e/16]) · (q - 4), s in -32..31, q in 0..7.
 const (
 	q3KBytes   = gguf.QK_K/8 + gguf.QK_K/4 + 12 + 2
 	q3KQs      = gguf.QK_K / 8

@@ -18,7 +18,7 @@ import (
 //	bytes 192-207  scales: int8 scale of each sub-block of 16 elements
 //	bytes 208-209  d, fp16 little-endian: the super-block scale
 //
-// Element e value = d · scales[e/16] · (q - 32), q in 0..63.
+// Element e value = (d · scales[e/16]) · (q - 32), q in 0..63.
 const (
 	q6KBytes   = gguf.QK_K/2 + gguf.QK_K/4 + gguf.QK_K/16 + 2
 	q6KQh      = gguf.QK_K / 2

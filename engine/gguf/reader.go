@@ -10,9 +10,10 @@ import (
 	"slices"
 )
 
-// Every error from Open wraps exactly one of these, so callers can tell a file
-// that is not a model apart from a damaged or unsupported one. The message
-// names the problem (which key, which tensor, which offset).
+// Every error from Open about a file's contents wraps exactly one of these,
+// so callers can tell a file that is not a model apart from a damaged or
+// unsupported one; the message names the problem (which key, which tensor,
+// which offset). Failing to open or map the file gives the os error instead.
 var (
 	ErrNotGGUF     = errors.New("not a GGUF file")          // wrong magic
 	ErrVersion     = errors.New("unsupported GGUF version") // v1, big-endian or future
@@ -38,8 +39,8 @@ const maxArrayDepth = 8
 // File is an open GGUF file. Its tensor data is a read-only memory mapping of
 // the file; the metadata and tensor infos are parsed into the Go heap.
 //
-// A File is safe for concurrent use by multiple goroutines, except that Close
-// must not run concurrently with (or before) any use of TensorData's slices.
+// A File is safe for concurrent use by multiple goroutines, except Close: no
+// goroutine may use the File or a TensorData slice during or after Close.
 // The file must not be modified while it is open: on unix, truncating it under
 // the mapping makes accesses to the lost pages crash the process.
 type File struct {
@@ -49,14 +50,15 @@ type File struct {
 	Tensors    []TensorInfo // tensor infos in file order
 	DataOffset uint64       // absolute file offset of the tensor data section
 
-	data    []byte // the whole file: a mapping (see mmap_*.go) or heap bytes
-	unmap   func([]byte) error
-	keys    map[string]int // key -> index in KV
-	tensors map[string]int // name -> index in Tensors
+	data    []byte             // the whole file: a mapping (see mmap_*.go) or heap bytes
+	unmap   func([]byte) error // releases data; nil if data is not a mapping
+	keys    map[string]int     // key -> index in KV
+	tensors map[string]int     // name -> index in Tensors
 }
 
 // TensorInfo describes one tensor. Dims are in ggml order: Dims[0] (ne0) is
-// the row width, the number of elements stored contiguously.
+// the row width, the number of elements stored contiguously. Infos from a File
+// share Dims with it; do not modify them.
 type TensorInfo struct {
 	Name   string
 	Dims   []uint64
@@ -147,13 +149,11 @@ func Open(path string) (*File, error) {
 	f, err := parse(data)
 	if err != nil {
 		if data != nil {
-			munmap(data)
+			munmap(data) // the parse error is the one worth reporting
 		}
 		return nil, fmt.Errorf("open gguf %s: %w", path, err)
 	}
-	if data != nil {
-		f.unmap = munmap
-	}
+	f.unmap = munmap // parse rejects an empty file, so data is a mapping
 	return f, nil
 }
 

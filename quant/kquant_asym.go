@@ -1,0 +1,218 @@
+package quant
+
+import (
+	"encoding/binary"
+	"math"
+
+	"nibble/engine/gguf"
+)
+
+// Scale-and-min searches of the K-quants Q2_K, Q4_K and Q5_K: each sub-block
+// gets a scale d ≥ 0 (usually) and a min m ≥ 0 with levels l in [0, nmax]
+// so that d·l − m approximates x. They follow llama.cpp's make_qkx2_quants
+// and the super-block code of quantize_row_q4_K_ref/q5_K_ref operation by
+// operation, in float32 and without fused multiply-adds: that C code is
+// built into ggml-base without -march flags, so the compiler had no FMA to
+// contract to (measured: fusing any of the sums or products loses identity
+// with llama.cpp's files).
+
+// searchScaleMin picks the scale and min for the values x with weights w
+// (len(w) == len(x)), as make_qkx2_quants does. The first candidate is
+// d = (max−min)/nmax with min the smallest element (or 0 if all are
+// positive); then for k = 0..nstep, levels l = round((x−min)·iscale) with
+// iscale = (rmin + rdelta·k + nmax)/(max−min), clamped to [0, nmax], get
+// their weighted least-squares d and min (min forced to 0, and d refitted,
+// when the fit wants it positive); the candidate with the smallest weighted
+// error Σw·|d·l+min−x| (useMAD) or Σw·(d·l+min−x)² wins, the earlier one on a
+// tie. It writes the winning levels into L and returns d and m = −min.
+// If every element equals min (all zeros, or all equal and negative) it
+// returns d = 0 and L all 0. laux is scratch space; L and laux must hold
+// len(x) levels.
+func searchScaleMin(x, w []float32, nmax int, rmin, rdelta float32, nstep int, useMAD bool, L, laux []uint8) (d, m float32) {
+	n := len(x)
+	w, L, laux = w[:n], L[:n], laux[:n]
+	lo, hi := x[0], x[0]
+	sumW := w[0]
+	sumX := float32(sumW * x[0])
+	for i := 1; i < n; i++ {
+		// Explicit comparisons, not min/max: C keeps the first of equal
+		// zeros and skips NaNs.
+		if x[i] < lo {
+			lo = x[i]
+		}
+		if x[i] > hi {
+			hi = x[i]
+		}
+		sumW += w[i]
+		sumX += float32(w[i] * x[i])
+	}
+	if lo > 0 {
+		lo = 0
+	}
+	if hi == lo {
+		clear(L)
+		return 0, -lo
+	}
+
+	fmax := float32(nmax)
+	iscale := fmax / (hi - lo)
+	d = 1 / iscale
+	for i, v := range x {
+		L[i] = uint8(max(0, min(nmax, ggmlNearestInt(iscale*(v-lo)))))
+	}
+	best := asymError(x, w, L, d, lo, useMAD)
+
+	for k := range nstep + 1 {
+		// ((rmin + rdelta·k) + nmax)/(max−min), rounded step by step as in C.
+		iscale = (rmin + float32(rdelta*float32(k)) + fmax) / (hi - lo)
+		var sumL, sumL2, sumXL float32
+		for i, v := range x {
+			l := max(0, min(nmax, ggmlNearestInt(iscale*(v-lo))))
+			laux[i] = uint8(l)
+			fl := float32(l)
+			wl := float32(w[i] * fl)
+			sumL += wl
+			sumL2 += float32(wl * fl)
+			sumXL += float32(wl * v)
+		}
+		det := float32(sumW*sumL2) - float32(sumL*sumL)
+		if det > 0 {
+			kd := (float32(sumW*sumXL) - float32(sumX*sumL)) / det
+			kmin := (float32(sumL2*sumX) - float32(sumL*sumXL)) / det
+			if kmin > 0 {
+				kmin = 0
+				kd = sumXL / sumL2
+			}
+			if e := asymError(x, w, laux, kd, kmin, useMAD); e < best {
+				copy(L, laux)
+				best, d, lo = e, kd, kmin
+			}
+		}
+	}
+	return d, -lo
+}
+
+// asymError is the weighted error of levels L with scale d and offset off:
+// Σ w·|d·l + off − x| when useMAD, else Σ w·(d·l + off − x)², summed in order.
+func asymError(x, w []float32, L []uint8, d, off float32, useMAD bool) float32 {
+	var e float32
+	for i, v := range x {
+		diff := float32(d*float32(L[i])) + off - v
+		if useMAD {
+			diff = float32(math.Abs(float64(diff)))
+		} else {
+			diff = float32(diff * diff)
+		}
+		e += float32(w[i] * diff)
+	}
+	return e
+}
+
+// Q4_K and Q5_K share their super-block header: d and dmin (fp16) and twelve
+// bytes holding a 6-bit scale and a 6-bit min for each of the 8 sub-blocks of
+// 32 elements (llama.cpp's get_scale_min_k4 layout):
+//
+//	bytes 0-3   scale j (j = 0..3) in bits 0-5; bits 6-7: bits 4-5 of scale j+4
+//	bytes 4-7   min j (j = 0..3) in bits 0-5;   bits 6-7: bits 4-5 of min j+4
+//	bytes 8-11  for j = 4..7: bits 0-3 of scale j in the low nibble, bits 0-3
+//	            of min j in the high nibble
+//
+// Sub-block j decodes as (d·scale_j)·q − dmin·min_j.
+const (
+	k4D        = 0  // fp16 super-block scale
+	k4DMin     = 2  // fp16 super-block min scale
+	k4Scales   = 4  // 12 bytes of packed 6-bit scales and mins
+	k4Header   = 16 // bytes before the levels
+	k4SubSize  = 32 // elements per sub-block
+	k4SubCount = gguf.QK_K / k4SubSize
+)
+
+// scaleMinK4 unpacks the 6-bit scale and min of sub-block j (0..7) from the
+// 12 packed bytes q.
+func scaleMinK4(q []byte, j int) (sc, m uint8) {
+	if j < 4 {
+		return q[j] & 63, q[j+4] & 63
+	}
+	return q[j+4]&0xf | q[j-4]>>6<<4, q[j+4]>>4 | q[j]>>6<<4
+}
+
+// packScaleMinK4 stores the 6-bit scale sc and min m of sub-block j into the
+// 12 packed bytes q. Sub-blocks must be stored in order 0..7 into zeroed or
+// previously packed bytes: j ≥ 4 ORs its high bits into bytes j−4 and j.
+func packScaleMinK4(q []byte, j int, sc, m uint8) {
+	if j < 4 {
+		q[j] = sc
+		q[j+4] = m
+		return
+	}
+	q[j+4] = sc&0xf | m&0xf<<4
+	q[j-4] |= sc >> 4 << 6
+	q[j] |= m >> 4 << 6
+}
+
+// quantizeK4SuperBlock does the common part of quantize_row_q4_K_ref and
+// quantize_row_q5_K_ref for the 256 values x: it writes the 16-byte header
+// into hdr and the level (0..nmax) of every element into L, leaving only the
+// packing of the levels to the caller. Each sub-block of 32 is searched with
+// weights rms(sub-block) + |x|; the 8 scales and the 8 mins are quantized to
+// 6 bits against the largest of each (stored as d = max/63, dmin likewise),
+// and the levels are then recomputed with the scales as stored. A sub-block
+// whose stored scale is 0 keeps the levels of its search, as in llama.cpp.
+func quantizeK4SuperBlock(hdr []byte, x []float32, nmax int, rmin float32, nstep int, L *[gguf.QK_K]uint8) {
+	var (
+		w             [k4SubSize]float32
+		laux          [k4SubSize]uint8
+		scales, mins  [k4SubCount]float32
+		maxSc, maxMin float32 // stay 0 unless some scale (min) is positive
+	)
+	for j := range k4SubCount {
+		sub := x[j*k4SubSize : (j+1)*k4SubSize]
+		var sumX2 float32
+		for _, v := range sub {
+			sumX2 += float32(v * v)
+		}
+		avX := float32(math.Sqrt(float64(sumX2 / k4SubSize)))
+		for l, v := range sub {
+			w[l] = avX + float32(math.Abs(float64(v)))
+		}
+		scales[j], mins[j] = searchScaleMin(sub, w[:], nmax, rmin, 0.1, nstep, false, L[j*k4SubSize:], laux[:])
+		// Explicit comparisons, not max(): a NaN must be skipped as in C.
+		if scales[j] > maxSc {
+			maxSc = scales[j]
+		}
+		if mins[j] > maxMin {
+			maxMin = mins[j]
+		}
+	}
+
+	var invSc, invMin float32
+	if maxSc > 0 {
+		invSc = 63 / maxSc
+	}
+	if maxMin > 0 {
+		invMin = 63 / maxMin
+	}
+	packed := hdr[k4Scales:k4Header]
+	for j := range k4SubCount {
+		// Converting to uint8 before clamping wraps a negative level, as C does.
+		ls := min(63, uint8(ggmlNearestInt(invSc*scales[j])))
+		lm := min(63, uint8(ggmlNearestInt(invMin*mins[j])))
+		packScaleMinK4(packed, j, ls, lm)
+	}
+	binary.LittleEndian.PutUint16(hdr[k4D:], FP32ToFP16(maxSc/63))
+	binary.LittleEndian.PutUint16(hdr[k4DMin:], FP32ToFP16(maxMin/63))
+
+	d := FP16ToFP32(binary.LittleEndian.Uint16(hdr[k4D:]))
+	dmin := FP16ToFP32(binary.LittleEndian.Uint16(hdr[k4DMin:]))
+	for j := range k4SubCount {
+		sc, m := scaleMinK4(packed, j)
+		sd := float32(d * float32(sc))
+		if sd == 0 {
+			continue
+		}
+		sm := float32(dmin * float32(m))
+		for i, v := range x[j*k4SubSize : (j+1)*k4SubSize] {
+			L[j*k4SubSize+i] = uint8(max(0, min(nmax, ggmlNearestInt((v+sm)/sd))))
+		}
+	}
+}

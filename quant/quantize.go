@@ -1,0 +1,248 @@
+package quant
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"nibble/engine/gguf"
+)
+
+// QuantizationVersion is the value llama.cpp writes as
+// general.quantization_version (GGML_QNT_VERSION); loaders check it.
+const QuantizationVersion = 2
+
+// Options says how QuantizeFile converts a model.
+type Options struct {
+	Mix Mix
+	// Threads is how many rows are converted at once; 0 means one per CPU.
+	Threads int
+	// Progress, if set, is called as the conversion advances: after each
+	// chunk of rows, from worker goroutines but never concurrently. It must
+	// return quickly; it does not need to be goroutine-safe itself.
+	Progress func(Progress)
+}
+
+// Progress reports how far a QuantizeFile call has come.
+type Progress struct {
+	Tensor     int    // index of the tensor being converted (0-based, in write order)
+	Tensors    int    // number of tensors in the file
+	Name       string // name of the tensor being converted
+	BytesDone  int64  // bytes of input tensor data converted so far
+	BytesTotal int64  // bytes of input tensor data in all
+}
+
+// Result describes a finished conversion.
+type Result struct {
+	Tensors     int   // tensors written
+	Quantized   int   // tensors whose type changed
+	InputBytes  int64 // tensor data read
+	OutputBytes int64 // size of the written file
+	// Requantized is true when some input weights were already quantized:
+	// converting them again loses more quality than starting from F16/F32.
+	Requantized bool
+	Elapsed     time.Duration
+}
+
+// QuantizeFile writes a copy of the GGUF model at in to out with the tensor
+// types opts.Mix chooses, the way llama-quantize does (no importance matrix):
+// the same type per tensor, byte-identical blocks, the metadata copied with
+// general.file_type and general.quantization_version set, tensors in
+// llama-quantize's order. The model is streamed one tensor at a time; the
+// output appears under its name only when complete, so a failure or a
+// cancelled ctx leaves nothing behind. out must not be in.
+func QuantizeFile(ctx context.Context, in, out string, opts Options) (Result, error) {
+	start := time.Now()
+	if same, err := samePath(in, out); err != nil {
+		return Result{}, err
+	} else if same {
+		return Result{}, fmt.Errorf("quantize: output %s is the input file", out)
+	}
+	src, err := gguf.Open(in)
+	if err != nil {
+		return Result{}, err
+	}
+	defer src.Close()
+
+	plan, err := opts.Mix.Plan(src)
+	if err != nil {
+		return Result{}, fmt.Errorf("quantize %s: %w", in, err)
+	}
+	order := WriteOrder(src.Tensors)
+
+	w, err := gguf.Create(out)
+	if err != nil {
+		return Result{}, err
+	}
+	defer w.Abort() // removes the temporary file unless Commit succeeded
+
+	if err := w.CopyKV(src); err != nil {
+		return Result{}, err
+	}
+	if err := w.SetKV("general.quantization_version", gguf.Uint32(QuantizationVersion)); err != nil {
+		return Result{}, err
+	}
+	if err := w.SetKV("general.file_type", gguf.Uint32(opts.Mix.FileType)); err != nil {
+		return Result{}, err
+	}
+
+	var res Result
+	var maxOut int
+	for _, i := range order {
+		t := src.Tensors[i]
+		if err := w.AddTensor(t.Name, plan[i], t.Dims); err != nil {
+			return Result{}, err
+		}
+		n, _ := plan[i].RowBytes(int(t.Dims[0]))
+		maxOut = max(maxOut, n*int(t.Rows()))
+		res.InputBytes += int64(t.Bytes())
+		if plan[i] != t.Type {
+			res.Quantized++
+			if !isFloat(t.Type) {
+				res.Requantized = true
+			}
+		}
+	}
+
+	threads := opts.Threads
+	if threads <= 0 {
+		threads = runtime.NumCPU()
+	}
+	c := converter{threads: threads, buf: make([]byte, maxOut)}
+	p := Progress{Tensors: len(order), BytesTotal: res.InputBytes}
+	for k, i := range order {
+		t := src.Tensors[i]
+		p.Tensor, p.Name = k, t.Name
+		data, err := c.convert(ctx, t, src.TensorData(t), plan[i], &p, opts.Progress)
+		if err != nil {
+			return Result{}, fmt.Errorf("quantize %s: %w", t.Name, err)
+		}
+		if err := w.WriteTensor(t.Name, data); err != nil {
+			return Result{}, err
+		}
+		res.Tensors++
+	}
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
+	if err := w.Commit(); err != nil {
+		return Result{}, err
+	}
+	if st, err := os.Stat(out); err == nil {
+		res.OutputBytes = st.Size()
+	}
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
+
+func isFloat(t gguf.Type) bool { return t == gguf.F32 || t == gguf.F16 || t == gguf.BF16 }
+
+// converter converts tensors row by row on several goroutines into one
+// reused output buffer, sized for the largest converted tensor.
+type converter struct {
+	threads int
+	buf     []byte
+}
+
+// rowsPerChunk is how many rows a worker takes at a time: large enough that
+// the shared counter and progress calls cost nothing, small enough to balance
+// load and report progress smoothly on big tensors.
+const rowsPerChunk = 16
+
+func (c *converter) convert(ctx context.Context, t gguf.TensorInfo, data []byte, to gguf.Type,
+	p *Progress, progress func(Progress)) ([]byte, error) {
+	width, rows := int(t.Dims[0]), int(t.Rows())
+	if to == t.Type {
+		p.BytesDone += int64(len(data))
+		if progress != nil {
+			progress(*p)
+		}
+		return data, nil
+	}
+	inRow, _ := t.Type.RowBytes(width)
+	outRow, ok := to.RowBytes(width)
+	if !ok {
+		return nil, fmt.Errorf("row width %d is not a multiple of the %v block size %d", width, to, to.BlockElems())
+	}
+	out := c.buf[:outRow*rows]
+
+	var (
+		next     atomic.Int64
+		mu       sync.Mutex // serialises progress reports and the first error
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	workers := min(c.threads, (rows+rowsPerChunk-1)/rowsPerChunk)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var scratch []float32 // one dequantized row, when the input is not F32
+			if t.Type != gguf.F32 {
+				scratch = make([]float32, width)
+			}
+			for {
+				first := int(next.Add(rowsPerChunk)) - rowsPerChunk
+				if first >= rows || ctx.Err() != nil {
+					return
+				}
+				last := min(first+rowsPerChunk, rows)
+				for r := first; r < last; r++ {
+					row := data[r*inRow : (r+1)*inRow]
+					var x []float32
+					if t.Type == gguf.F32 {
+						x = f32View(row)
+					} else {
+						if err := Dequantize(t.Type, scratch, row); err != nil {
+							mu.Lock()
+							if firstErr == nil {
+								firstErr = err
+							}
+							mu.Unlock()
+							return
+						}
+						x = scratch
+					}
+					formats[to].quantize(out[r*outRow:(r+1)*outRow], x)
+				}
+				mu.Lock()
+				p.BytesDone += int64((last - first) * inRow)
+				if progress != nil {
+					progress(*p)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// samePath reports whether two paths name the same existing file (out may
+// not exist yet, which is fine).
+func samePath(a, b string) (bool, error) {
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false, fmt.Errorf("quantize: %w", err)
+	}
+	sb, err := os.Stat(b)
+	if errors.Is(err, os.ErrNotExist) {
+		return filepath.Clean(a) == filepath.Clean(b), nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("quantize: %w", err)
+	}
+	return os.SameFile(sa, sb), nil
+}
