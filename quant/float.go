@@ -74,9 +74,14 @@ func FP32ToBF16(f float32) uint16 {
 // BF16ToFP32 converts a bfloat16 exactly.
 func BF16ToFP32(h uint16) float32 { return math.Float32frombits(uint32(h) << 16) }
 
-// nearestInt rounds to the nearest integer with ties to even, the way ggml's
-// nearest_int does with its 1.5·2^23 trick. Valid for |f| < 2^22, which the
-// K-quant callers guarantee.
-func nearestInt(f float32) int32 {
-	return int32(math.RoundToEven(float64(f)))
+// nearestInt rounds f to the nearest integer, ties to even, exactly as
+// ggml's nearest_int does by adding 1.5·2^23 and reading the low mantissa
+// bits. For |f| < 2^22 that is plain rounding; beyond, and for Inf and NaN,
+// it wraps the way the C code does, so even absurd inputs give the same
+// bytes as llama.cpp and the same result on every GOARCH (converting a NaN to
+// an integer in Go does not).
+func nearestInt(f float32) int {
+	// float32(f) forbids fusing a product passed as f into the add.
+	v := float32(f) + 12582912
+	return int(math.Float32bits(v)&0x007fffff) - 0x00400000
 }

@@ -13,8 +13,9 @@ import (
 // and the super-block code of quantize_row_q4_K_ref/q5_K_ref operation by
 // operation, in float32 and without fused multiply-adds: that C code is
 // built into ggml-base without -march flags, so the compiler had no FMA to
-// contract to (measured: fusing any of the sums or products loses identity
-// with llama.cpp's files).
+// contract to. (Measured against llama.cpp's files: fusing the product into
+// the rounding, the weighted sums or the least-squares terms each makes
+// blocks differ; with no fusion all are identical.)
 
 // searchScaleMin picks the scale and min for the values x with weights w
 // (len(w) == len(x)), as make_qkx2_quants does. The first candidate is
@@ -25,8 +26,8 @@ import (
 // when the fit wants it positive); the candidate with the smallest weighted
 // error Σw·|d·l+min−x| (useMAD) or Σw·(d·l+min−x)² wins, the earlier one on a
 // tie. It writes the winning levels into L and returns d and m = −min.
-// If every element equals min (all zeros, or all equal and negative) it
-// returns d = 0 and L all 0. laux is scratch space; L and laux must hold
+// If all elements are equal and none is positive, it returns d = 0,
+// m = −x[0] and L all 0. laux is scratch space; L and laux must hold
 // len(x) levels.
 func searchScaleMin(x, w []float32, nmax int, rmin, rdelta float32, nstep int, useMAD bool, L, laux []uint8) (d, m float32) {
 	n := len(x)
@@ -35,8 +36,8 @@ func searchScaleMin(x, w []float32, nmax int, rmin, rdelta float32, nstep int, u
 	sumW := w[0]
 	sumX := float32(sumW * x[0])
 	for i := 1; i < n; i++ {
-		// Explicit comparisons, not min/max: C keeps the first of equal
-		// zeros and skips NaNs.
+		// Comparisons, not min/max: those prefer -0 to +0 and propagate
+		// NaNs, where C's comparisons keep the earlier value.
 		if x[i] < lo {
 			lo = x[i]
 		}
@@ -58,7 +59,7 @@ func searchScaleMin(x, w []float32, nmax int, rmin, rdelta float32, nstep int, u
 	iscale := fmax / (hi - lo)
 	d = 1 / iscale
 	for i, v := range x {
-		L[i] = uint8(max(0, min(nmax, ggmlNearestInt(iscale*(v-lo)))))
+		L[i] = uint8(max(0, min(nmax, nearestInt(iscale*(v-lo)))))
 	}
 	best := asymError(x, w, L, d, lo, useMAD)
 
@@ -67,7 +68,7 @@ func searchScaleMin(x, w []float32, nmax int, rmin, rdelta float32, nstep int, u
 		iscale = (rmin + float32(rdelta*float32(k)) + fmax) / (hi - lo)
 		var sumL, sumL2, sumXL float32
 		for i, v := range x {
-			l := max(0, min(nmax, ggmlNearestInt(iscale*(v-lo))))
+			l := max(0, min(nmax, nearestInt(iscale*(v-lo))))
 			laux[i] = uint8(l)
 			fl := float32(l)
 			wl := float32(w[i] * fl)
@@ -176,7 +177,7 @@ func quantizeK4SuperBlock(hdr []byte, x []float32, nmax int, rmin float32, nstep
 			w[l] = avX + float32(math.Abs(float64(v)))
 		}
 		scales[j], mins[j] = searchScaleMin(sub, w[:], nmax, rmin, 0.1, nstep, false, L[j*k4SubSize:], laux[:])
-		// Explicit comparisons, not max(): a NaN must be skipped as in C.
+		// Comparisons, not max(): a NaN must be skipped as in C.
 		if scales[j] > maxSc {
 			maxSc = scales[j]
 		}
@@ -195,8 +196,8 @@ func quantizeK4SuperBlock(hdr []byte, x []float32, nmax int, rmin float32, nstep
 	packed := hdr[k4Scales:k4Header]
 	for j := range k4SubCount {
 		// Converting to uint8 before clamping wraps a negative level, as C does.
-		ls := min(63, uint8(ggmlNearestInt(invSc*scales[j])))
-		lm := min(63, uint8(ggmlNearestInt(invMin*mins[j])))
+		ls := min(63, uint8(nearestInt(invSc*scales[j])))
+		lm := min(63, uint8(nearestInt(invMin*mins[j])))
 		packScaleMinK4(packed, j, ls, lm)
 	}
 	binary.LittleEndian.PutUint16(hdr[k4D:], FP32ToFP16(maxSc/63))
@@ -212,7 +213,7 @@ func quantizeK4SuperBlock(hdr []byte, x []float32, nmax int, rmin float32, nstep
 		}
 		sm := float32(dmin * float32(m))
 		for i, v := range x[j*k4SubSize : (j+1)*k4SubSize] {
-			L[j*k4SubSize+i] = uint8(max(0, min(nmax, ggmlNearestInt((v+sm)/sd))))
+			L[j*k4SubSize+i] = uint8(max(0, min(nmax, nearestInt((v+sm)/sd))))
 		}
 	}
 }

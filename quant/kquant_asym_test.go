@@ -138,7 +138,7 @@ func TestSearchScaleMinImproves(t *testing.T) {
 				}
 				iscale := float32(at.nmax) / (hi - lo)
 				for i, v := range x {
-					naiveL[i] = uint8(max(0, min(at.nmax, ggmlNearestInt(iscale*(v-lo)))))
+					naiveL[i] = uint8(max(0, min(at.nmax, nearestInt(iscale*(v-lo)))))
 				}
 				naive := asymError(x, w, naiveL, 1/iscale, lo, useMAD)
 				got := asymError(x, w, L, d, -m, useMAD)
@@ -316,5 +316,117 @@ func TestAsymKRoundTrip(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestAsymKZeros checks all-zero super-blocks and sub-blocks: they encode
+// to zeros, decode to exact zeros, and do not disturb their neighbours.
+func TestAsymKZeros(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 1))
+	for _, at := range asymTypes {
+		t.Run(at.name, func(t *testing.T) {
+			// Blocks: random, zeros (with -0s), random with a zero sub-block.
+			x := make([]float32, 3*256)
+			for i := range x {
+				x[i] = float32(r.NormFloat64())
+			}
+			for i := 256; i < 512; i++ {
+				x[i] = float32(math.Copysign(0, float64(i%2)-0.5))
+			}
+			zeroSub := 512 + 3*at.subSize
+			clear(x[zeroSub : zeroSub+at.subSize])
+
+			b, y := asymRoundTrip(at, x)
+			if zb := b[at.blockBytes : 2*at.blockBytes]; !bytes.Equal(zb, make([]byte, at.blockBytes)) {
+				t.Errorf("zero super-block encoded as % x", zb)
+			}
+			for i := 256; i < 512; i++ {
+				if y[i] != 0 {
+					t.Fatalf("element %d of the zero super-block decodes as %g", i, y[i])
+				}
+			}
+			for i := zeroSub; i < zeroSub+at.subSize; i++ {
+				if y[i] != 0 {
+					t.Fatalf("element %d of the zero sub-block decodes as %g", i, y[i])
+				}
+			}
+			for k := range 3 {
+				one, _ := asymRoundTrip(at, x[256*k:256*(k+1)])
+				if !bytes.Equal(one, b[k*at.blockBytes:(k+1)*at.blockBytes]) {
+					t.Errorf("super-block %d encodes differently alone and in a row", k)
+				}
+			}
+		})
+	}
+}
+
+// TestAsymKExtremeScales checks data whose scales leave fp16's range. As in
+// llama.cpp, d and dmin round to 0 below it (the block then decodes to 0)
+// and to +Inf above it; just inside, where they are fp16 subnormals, the
+// decoded values are coarse but stay finite and of the data's magnitude.
+func TestAsymKExtremeScales(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	dOffset := map[string]int{"Q2_K": 80, "Q4_K": 0, "Q5_K": 0}
+	for _, at := range asymTypes {
+		t.Run(at.name, func(t *testing.T) {
+			x := make([]float32, 4*256)
+			gauss := func(sigma float64) {
+				for i := range x {
+					x[i] = float32(sigma * r.NormFloat64())
+				}
+			}
+
+			gauss(1e-10)
+			b, y := asymRoundTrip(at, x)
+			for k := range 4 {
+				if h := b[k*at.blockBytes+dOffset[at.name]:][:4]; !bytes.Equal(h, []byte{0, 0, 0, 0}) {
+					t.Errorf("1e-10: super-block %d: d, dmin % x, want zeros", k, h)
+				}
+			}
+			for i, v := range y {
+				if v != 0 {
+					t.Fatalf("1e-10: element %d decodes as %g, want 0", i, v)
+				}
+			}
+
+			gauss(1e-6)
+			_, y = asymRoundTrip(at, x)
+			for i, v := range y {
+				if math.IsNaN(float64(v)) || math.Abs(float64(v-x[i])) > 1e-5 {
+					t.Fatalf("1e-6: element %d: %g decoded as %g", i, x[i], v)
+				}
+			}
+
+			gauss(3e4)
+			_, y = asymRoundTrip(at, x)
+			for i, v := range y {
+				if math.Abs(float64(v-x[i])) > 3e4*1.3 {
+					t.Fatalf("3e4: element %d: %g decoded as %g", i, x[i], v)
+				}
+			}
+
+			gauss(1e8)
+			b, _ = asymRoundTrip(at, x)
+			for k := range 4 {
+				h := b[k*at.blockBytes+dOffset[at.name]:]
+				if d, dmin := binary.LittleEndian.Uint16(h), binary.LittleEndian.Uint16(h[2:]); d != 0x7c00 || dmin != 0x7c00 {
+					t.Errorf("1e8: super-block %d: d = %#04x, dmin = %#04x, want +Inf (0x7c00)", k, d, dmin)
+				}
+			}
+		})
+	}
+}
+
+// TestAsymKNonFinite only checks that NaN and ±Inf inputs do not panic (the
+// C code gives them no meaning either).
+func TestAsymKNonFinite(t *testing.T) {
+	x := make([]float32, 2*256)
+	for i := range x {
+		x[i] = float32(i%7) - 3
+	}
+	inf := float32(math.Inf(1))
+	x[3], x[40], x[300], x[301] = float32(math.NaN()), inf, -inf, float32(math.NaN())
+	for _, at := range asymTypes {
+		asymRoundTrip(at, x)
 	}
 }

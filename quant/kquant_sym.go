@@ -21,18 +21,6 @@ import "math"
 // is below it counts as all zeros.
 const groupMaxEpsSym float32 = 1e-15
 
-// ggmlNearestInt rounds f to the nearest integer, ties to even, exactly as
-// ggml's nearest_int does by adding 1.5·2^23 and reading the low mantissa
-// bits. For |f| < 2^22 that is plain rounding; beyond, and for Inf and NaN,
-// it wraps the way the C code does, so even absurd inputs give the same
-// bytes as llama.cpp and the same result on every GOARCH (converting a NaN to
-// an integer in Go does not).
-func ggmlNearestInt(f float32) int {
-	// float32(f) forbids fusing a product passed as f into the add.
-	v := float32(f) + 12582912
-	return int(math.Float32bits(v)&0x007fffff) - 0x00400000
-}
-
 // signedAbsMax returns the element of x with the largest magnitude, sign
 // kept (the first one on a tie), and that magnitude.
 func signedAbsMax(x []float32) (m, amax float32) {
@@ -87,7 +75,7 @@ func searchScaleSym(x []float32, nmax int, L []int8) float32 {
 // summed in order in float32 like the C loop.
 func symSums(x []float32, nmax int, iscale float32) (sumlx, suml2 float32) {
 	for _, v := range x {
-		l := float32(max(-nmax, min(nmax-1, ggmlNearestInt(iscale*v))))
+		l := float32(max(-nmax, min(nmax-1, nearestInt(iscale*v))))
 		w := v * v
 		sumlx += float32(w * v * l)
 		suml2 += float32(w * l * l)
@@ -98,7 +86,7 @@ func symSums(x []float32, nmax int, iscale float32) (sumlx, suml2 float32) {
 // symLevels writes the levels iscale gives, offset by nmax, into L.
 func symLevels(x []float32, nmax int, iscale float32, L []int8) {
 	for i, v := range x {
-		L[i] = int8(nmax + max(-nmax, min(nmax-1, ggmlNearestInt(iscale*v))))
+		L[i] = int8(nmax + max(-nmax, min(nmax-1, nearestInt(iscale*v))))
 	}
 }
 
@@ -123,7 +111,7 @@ func searchScaleQ3(x []float32, nmax int, L []int8) float32 {
 	iscale := float32(-nmax) / xmax
 	var sumlx, suml2 float32
 	for i, v := range x {
-		l := max(-nmax, min(nmax-1, ggmlNearestInt(iscale*v)))
+		l := max(-nmax, min(nmax-1, nearestInt(iscale*v)))
 		L[i] = int8(l)
 		fl := float32(l)
 		w := v * v
@@ -140,7 +128,7 @@ func searchScaleQ3(x []float32, nmax int, L []int8) float32 {
 				continue
 			}
 			sl2 := suml2 - float32(w*fl*fl)
-			newL := max(-nmax, min(nmax-1, ggmlNearestInt(v*sl2/slx)))
+			newL := max(-nmax, min(nmax-1, nearestInt(v*sl2/slx)))
 			if newL == int(L[i]) {
 				continue
 			}

@@ -33,8 +33,8 @@ func TestGgmlNearestInt(t *testing.T) {
 		{nan, 0},
 	}
 	for _, tc := range tests {
-		if got := ggmlNearestInt(tc.in); got != tc.want {
-			t.Errorf("ggmlNearestInt(%v) = %d, want %d", tc.in, got, tc.want)
+		if got := nearestInt(tc.in); got != tc.want {
+			t.Errorf("nearestInt(%v) = %d, want %d", tc.in, got, tc.want)
 		}
 	}
 }

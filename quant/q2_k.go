@@ -52,7 +52,7 @@ func QuantizeQ2_K(dst []byte, src []float32) {
 				w[l] = float32(math.Abs(float64(v)))
 			}
 			scales[j], mins[j] = searchScaleMin(sub, w[:], 3, -0.5, 0.1, 15, true, L[j*q2KSubSize:], laux[:])
-			// Explicit comparisons, not max(): a NaN must be skipped as in C.
+			// Comparisons, not max(): a NaN must be skipped as in C.
 			if scales[j] > maxSc {
 				maxSc = scales[j]
 			}
@@ -68,14 +68,14 @@ func QuantizeQ2_K(dst []byte, src []float32) {
 		if maxSc > 0 {
 			iscale := 15 / maxSc
 			for j, s := range scales {
-				sc[j] = uint8(ggmlNearestInt(iscale * s))
+				sc[j] = uint8(nearestInt(iscale * s))
 			}
 			d = maxSc / 15
 		}
 		if maxMin > 0 {
 			iscale := 15 / maxMin
 			for j, m := range mins {
-				sc[j] |= uint8(ggmlNearestInt(iscale*m) << 4)
+				sc[j] |= uint8(nearestInt(iscale*m) << 4)
 			}
 			dmin = maxMin / 15
 		}
@@ -91,7 +91,7 @@ func QuantizeQ2_K(dst []byte, src []float32) {
 			}
 			sm := float32(dmin * float32(sc[j]>>4))
 			for i, v := range x[j*q2KSubSize : (j+1)*q2KSubSize] {
-				L[j*q2KSubSize+i] = uint8(max(0, min(3, ggmlNearestInt((v+sm)/sd))))
+				L[j*q2KSubSize+i] = uint8(max(0, min(3, nearestInt((v+sm)/sd))))
 			}
 		}
 

@@ -58,7 +58,7 @@ func QuantizeQ3_K(dst []byte, src []float32) {
 			for j, s := range scales {
 				// The C code stores the rounded value in an int8 before
 				// clamping; harmless in range, kept for identical wrapping.
-				l := 32 + max(-32, min(31, int(int8(ggmlNearestInt(iscale*s)))))
+				l := 32 + max(-32, min(31, int(int8(nearestInt(iscale*s)))))
 				if j < 8 {
 					sc[j] = byte(l & 0xf)
 				} else {
@@ -80,7 +80,7 @@ func QuantizeQ3_K(dst []byte, src []float32) {
 				continue
 			}
 			for i, v := range x[j*q3KSubSize : (j+1)*q3KSubSize] {
-				L[j*q3KSubSize+i] = int8(4 + max(-4, min(3, ggmlNearestInt(v/sd))))
+				L[j*q3KSubSize+i] = int8(4 + max(-4, min(3, nearestInt(v/sd))))
 			}
 		}
 

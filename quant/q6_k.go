@@ -57,7 +57,7 @@ func QuantizeQ6_K(dst []byte, src []float32) {
 		iscale := -128 / maxScale
 		binary.LittleEndian.PutUint16(y[q6KD:], FP32ToFP16(1/iscale))
 		for j, s := range scales {
-			y[q6KScales+j] = byte(int8(min(127, ggmlNearestInt(iscale*s))))
+			y[q6KScales+j] = byte(int8(min(127, nearestInt(iscale*s))))
 		}
 
 		// Re-round with the scales as stored. A sub-block whose stored scale
@@ -69,7 +69,7 @@ func QuantizeQ6_K(dst []byte, src []float32) {
 				continue
 			}
 			for i, v := range x[j*q6KSubSize : (j+1)*q6KSubSize] {
-				L[j*q6KSubSize+i] = int8(32 + max(-32, min(31, ggmlNearestInt(v/sd))))
+				L[j*q6KSubSize+i] = int8(32 + max(-32, min(31, nearestInt(v/sd))))
 			}
 		}
 

@@ -40,7 +40,7 @@ func QuantizeQ8_K(dst []byte, src []float32) {
 		iscale := -127 / xmax
 		qs := y[4:q8KBsums]
 		for i, v := range x {
-			qs[i] = byte(int8(min(127, ggmlNearestInt(iscale*v))))
+			qs[i] = byte(int8(min(127, nearestInt(iscale*v))))
 		}
 		for g := range gguf.QK_K / 16 {
 			var sum int

@@ -85,11 +85,18 @@ func QuantizeFile(ctx context.Context, in, out string, opts Options) (Result, er
 	if err := w.CopyKV(src); err != nil {
 		return Result{}, err
 	}
-	if err := w.SetKV("general.quantization_version", gguf.Uint32(QuantizationVersion)); err != nil {
-		return Result{}, err
-	}
-	if err := w.SetKV("general.file_type", gguf.Uint32(opts.Mix.FileType)); err != nil {
-		return Result{}, err
+	// Like llama.cpp, set these two keys last, so that a file we write is
+	// byte-identical to llama-quantize's.
+	for _, kv := range []gguf.KV{
+		{Key: "general.quantization_version", Value: gguf.Uint32(QuantizationVersion)},
+		{Key: "general.file_type", Value: gguf.Uint32(opts.Mix.FileType)},
+	} {
+		if err := w.DeleteKV(kv.Key); err != nil {
+			return Result{}, err
+		}
+		if err := w.SetKV(kv.Key, kv.Value); err != nil {
+			return Result{}, err
+		}
 	}
 
 	var res Result

@@ -15,8 +15,8 @@ import (
 
 // TestQuantizeFileMatchesLlamaCpp runs the whole pipeline for every mix on the
 // shared F32 model and compares the result with llama-quantize's file: the
-// same tensors in the same order, each with the same type and bytes, and the
-// same metadata values.
+// same tensors in the same order, each with the same type and bytes, the same
+// metadata values, and in the end the same file, byte for byte.
 func TestQuantizeFileMatchesLlamaCpp(t *testing.T) {
 	src := refdata.Path(t, "models/ts5m-F32.gguf")
 	for _, m := range Mixes() {
@@ -61,6 +61,17 @@ func TestQuantizeFileMatchesLlamaCpp(t *testing.T) {
 				if v.Type != kv.Value.Type || !reflect.DeepEqual(v.V, kv.Value.V) {
 					t.Errorf("metadata %s = %v (%v), llama.cpp wrote %v (%v)", kv.Key, v.V, v.Type, kv.Value.V, kv.Value.Type)
 				}
+			}
+			if t.Failed() {
+				return
+			}
+			gotBytes, err1 := os.ReadFile(out)
+			wantBytes, err2 := os.ReadFile(refdata.Path(t, "models/ts5m-"+m.Name+".gguf"))
+			if err := errors.Join(err1, err2); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(gotBytes, wantBytes) {
+				t.Errorf("tensors and metadata agree, but the file differs from llama.cpp's (%d vs %d bytes)", len(gotBytes), len(wantBytes))
 			}
 		})
 	}
