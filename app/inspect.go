@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"reflect"
@@ -21,8 +20,6 @@ const inspectUsage = `Usage: nibble inspect FILE.gguf [--json]
 Shows what a GGUF model file holds: architecture, parameter count, context
 length, quantization level, its metadata (long lists shortened) and its
 tensors with type, shape and size.
-
-Options:
 `
 
 type inspectOptions struct {
@@ -32,17 +29,11 @@ type inspectOptions struct {
 
 func runInspectCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var o inspectOptions
-	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("inspect", stderr, func(w io.Writer) { fmt.Fprint(w, inspectUsage) })
 	fs.BoolVar(&o.asJSON, "json", false, "print one JSON object instead of text")
-	fs.Usage = func() { fmt.Fprint(fs.Output(), inspectUsage); fs.PrintDefaults() }
-	pos, err := parseInterspersed(fs, args)
+	pos, err := parseArgs(fs, args, 1)
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return errUsage
 	}
 	o.path = pos[0]
 	return runInspect(o, stdout)

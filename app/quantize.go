@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -31,23 +30,20 @@ type quantizeOptions struct {
 
 func runQuantizeCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var o quantizeOptions
-	fs := flag.NewFlagSet("quantize", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("quantize", stderr, func(w io.Writer) {
+		fmt.Fprint(w, quantizeUsage)
+		for _, m := range quant.Mixes() {
+			fmt.Fprintf(w, "  %-7s %5.2f bits/weight  %s\n", m.Name, m.BitsPerWeight, m.Description)
+		}
+	})
 	fs.StringVar(&o.mix, "type", "", "quantization level, e.g. Q4_K_M (required)")
 	fs.IntVar(&o.threads, "threads", 0, "threads to use (default: all cores)")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), quantizeUsage)
-		for _, m := range quant.Mixes() {
-			fmt.Fprintf(fs.Output(), "  %-7s %5.2f bits/weight  %s\n", m.Name, m.BitsPerWeight, m.Description)
-		}
-		fmt.Fprintln(fs.Output(), "\nOptions:")
-		fs.PrintDefaults()
-	}
-	pos, err := parseInterspersed(fs, args)
+	pos, err := parseArgs(fs, args, 2)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 2 || o.mix == "" {
+	if o.mix == "" {
+		fmt.Fprintln(stderr, "nibble quantize: --type is required")
 		fs.Usage()
 		return errUsage
 	}
@@ -80,22 +76,4 @@ func runQuantize(ctx context.Context, o quantizeOptions, stdout, stderr io.Write
 		humanize.IBytes(uint64(res.InputBytes)), humanize.IBytes(uint64(res.OutputBytes)),
 		res.Elapsed.Round(time.Millisecond))
 	return nil
-}
-
-// parseInterspersed parses flags that may come before, between or after the
-// positional arguments ("nibble quantize in out --type Q4_0"), which the flag
-// package alone does not allow.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
 }
