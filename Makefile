@@ -25,11 +25,10 @@ run: build
 	./bin/nibble
 
 # The whole test suite: vet, the cross-platform check, all tests (the Fyne
-# headless driver needs -tags ci), and the pure-Go fallbacks.
+# headless driver needs -tags ci).
 test: deps vet-cross
 	go vet -tags ci ./...
 	go test -tags ci -count=1 ./...
-	go test -tags purego -count=1 $(CORE_PKGS)
 
 vet-cross:
 	GOOS=darwin  GOARCH=arm64 CGO_ENABLED=0 go vet $(CORE_PKGS)
