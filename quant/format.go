@@ -27,12 +27,15 @@ var formats = map[gguf.Type]format{
 	gguf.Q5_0: {QuantizeQ5_0, DequantizeQ5_0},
 	gguf.Q5_1: {QuantizeQ5_1, DequantizeQ5_1},
 	gguf.Q8_0: {QuantizeQ8_0, DequantizeQ8_0},
+	gguf.Q8_1: {QuantizeQ8_1, DequantizeQ8_1},
 	gguf.Q2_K: {QuantizeQ2_K, DequantizeQ2_K},
 	gguf.Q3_K: {QuantizeQ3_K, DequantizeQ3_K},
 	gguf.Q4_K: {QuantizeQ4_K, DequantizeQ4_K},
 	gguf.Q5_K: {QuantizeQ5_K, DequantizeQ5_K},
 	gguf.Q6_K: {QuantizeQ6_K, DequantizeQ6_K},
 	gguf.Q8_K: {QuantizeQ8_K, DequantizeQ8_K},
+
+	gguf.IQ4_NL: {QuantizeIQ4_NL, DequantizeIQ4_NL},
 }
 
 // Supported reports whether Nibble can quantize to and dequantize from t.
