@@ -1,0 +1,333 @@
+package model
+
+import (
+	"encoding/binary"
+	"math"
+	"sync"
+
+	"nibble/engine/gguf"
+	"nibble/engine/kernels"
+	"nibble/quant"
+)
+
+// The layers every architecture shares. They work on batches stored
+// row-major, [token][width], and compute what llama.cpp's CPU backend
+// computes for the same graph node (ggml-cpu ops.cpp / ggml-cpu.c).
+
+// embed sets row i of x to the embedding of tokens[i], dequantized to
+// float32 (ggml's get_rows).
+func embed(x []float32, emb matrix, tokens []int32) {
+	for i, t := range tokens {
+		row := emb.data[int(t)*emb.rowBytes : (int(t)+1)*emb.rowBytes]
+		quant.Dequantize(emb.typ, x[i*emb.cols:(i+1)*emb.cols], row) // types checked at load
+	}
+}
+
+// rmsNorm sets each row of out (rows of len(w)) to the row of x divided by
+// its root mean square, times w. As in ggml: squares summed in float64, the
+// mean and the scale rounded to float32, then x·scale, then ·w.
+func rmsNorm(out, x, w []float32, eps float32) {
+	d := len(w)
+	for r := 0; r < len(x); r += d {
+		xr, or := x[r:r+d], out[r:r+d]
+		var sum float64
+		for _, v := range xr {
+			sum += float64(v * v)
+		}
+		mean := float32(sum / float64(d))
+		scale := 1 / float32(math.Sqrt(float64(mean+eps)))
+		for i, v := range xr {
+			or[i] = v * scale * w[i]
+		}
+	}
+}
+
+// ropeTable fills s.ropeTab with cos and sin of the rotation angle of every
+// dimension pair at positions pos..pos+n-1, as ggml's rope cache: the angle
+// of pair i is pos·base^(-2i/dims) divided by freqs[i] (Llama 3 frequency
+// factors, rope_freqs.weight; nil means 1) and scaled by RopeFreqScale. The
+// frequency is built by repeated float32 multiplication, as ggml does, not
+// with one power per pair, so that the angles round the same way.
+func (s *State) ropeTable(pos, n int, freqs []float32) {
+	c := &s.m.cfg
+	thetaScale := float32(math.Pow(float64(c.RopeFreqBase), float64(-2/float32(c.RopeDims))))
+	for i := range n {
+		tab := s.ropeTab[i*c.RopeDims : (i+1)*c.RopeDims]
+		theta := float32(pos + i)
+		for p := 0; p < c.RopeDims/2; p++ {
+			t := theta
+			if freqs != nil {
+				t /= freqs[p]
+			}
+			t *= c.RopeFreqScale
+			tab[2*p] = float32(math.Cos(float64(t)))
+			tab[2*p+1] = float32(math.Sin(float64(t)))
+			theta *= thetaScale
+		}
+	}
+}
+
+// rope rotates the first RopeDims dimensions of every head of x ([n][heads ·
+// HeadDim]) by the angles of s.ropeTab. llama.cpp's "normal" layout rotates
+// adjacent pairs (2p, 2p+1); NEOX (Config.RopeNeox) pairs dimension p with
+// p + RopeDims/2, which is how Hugging Face checkpoints rotate when converted
+// without permuting Q and K (Qwen).
+func (s *State) rope(x []float32, n int) {
+	c := &s.m.cfg
+	half := c.RopeDims / 2
+	width := len(x) / n
+	for i := range n {
+		tab := s.ropeTab[i*c.RopeDims : (i+1)*c.RopeDims]
+		for h := i * width; h < (i+1)*width; h += c.HeadDim {
+			head := x[h : h+c.RopeDims]
+			for p := range half {
+				a, b := 2*p, 2*p+1
+				if c.RopeNeox {
+					a, b = p, p+half
+				}
+				cos, sin := tab[2*p], tab[2*p+1]
+				x0, x1 := head[a], head[b]
+				// The C compiler that built the reference (GCC, whose
+				// default is -ffp-contract=fast) fuses ggml's
+				// x0·cos - x1·sin into one FMA; so does this, explicitly,
+				// to get the same bits on every GOARCH.
+				head[a] = fma32(x0, cos, -float32(x1*sin))
+				head[b] = fma32(x0, sin, float32(x1*cos))
+			}
+		}
+	}
+}
+
+// attention runs grouped-query attention for the n tokens of layer l at
+// positions pos..pos+n-1: their keys and values (k, v: [n][KVHeads·HeadDim])
+// go into the cache first, then each query head h of token i (q: [n][Heads ·
+// HeadDim]) attends to positions 0..pos+i through key/value head h/(Heads /
+// KVHeads), writing out [n][Heads·HeadDim].
+//
+// The numbers are llama.cpp's with its default F16 cache: keys and values
+// stored as F16, the query rounded to F16 for the K·q products, scores
+// scaled by 1/sqrt(HeadDim), softmax in float32 with ggml's vectorized exp
+// and a float64 sum, and the probabilities rounded to F16 for the ·V
+// products, each product summed in the order of the kernel llama.cpp picks
+// (dotBatched for a batch of tokens, dotSingle for one). With an F32 cache
+// nothing is rounded to F16.
+func (s *State) attention(l int, out, q, k, v []float32, pos int) {
+	c := &s.m.cfg
+	kt := s.m.kvType
+	rb, _ := kt.RowBytes(c.KVHeads * c.HeadDim)
+	hd, kvw := c.HeadDim, c.KVHeads*c.HeadDim
+	n := len(k) / kvw
+	kc, vc := s.kcache[l], s.vcache[l]
+	for i := range n {
+		p := pos + i
+		kernels.QuantizeVec(kt, kc[p*rb:(p+1)*rb], k[i*kvw:(i+1)*kvw])
+		kernels.QuantizeVec(kt, vc[p*rb:(p+1)*rb], v[i*kvw:(i+1)*kvw])
+	}
+
+	scale := 1 / float32(math.Sqrt(float64(hd)))
+	group := c.Heads / c.KVHeads
+	qh, row := s.qh, s.kvRow
+	for i := range n {
+		npos := pos + i + 1 // causal: positions up to the token's own
+		probs := s.scores[:npos]
+		for h := range c.Heads {
+			off := h / group * hd // this head's columns in the cache rows
+			s.roundKV(qh, q[(i*c.Heads+h)*hd:(i*c.Heads+h+1)*hd])
+			for t := range probs {
+				s.loadKV(row, kc[t*rb:(t+1)*rb], off)
+				if s.batched && hd%16 == 0 {
+					probs[t] = dotBatched(row, qh) * scale
+				} else {
+					probs[t] = dotSingle(row, qh) * scale
+				}
+			}
+			softmax(probs)
+			s.roundKV(probs, probs)
+			s.weightedValues(out[(i*c.Heads+h)*hd:(i*c.Heads+h+1)*hd], probs, vc, rb, off)
+		}
+	}
+}
+
+// weightedValues sets out[d] = Σ_t probs[t]·V[t][off+d] over the cached
+// positions t, reading each value row once and summing in the order of
+// llama.cpp's kernel: tinyBLAS lanes (position t in lane t mod 16) for a
+// batch; for a single token, ggml_vec_dot_f16 over the cache length padded
+// to 32 positions, of which the first multiple of 64 go to 64 lanes and the
+// rest to a float64 sum.
+func (s *State) weightedValues(out, probs []float32, vc []byte, rb, off int) {
+	hd, npos := len(out), len(probs)
+	lanes, simd := 16, npos
+	if !s.batched {
+		lanes, simd = 64, ((npos+31)&^31)&^63
+		simd = min(simd, npos)
+	}
+	acc := s.acc[:hd*lanes]
+	clear(acc)
+	row := s.kvRow
+	for t := range simd {
+		s.loadKV(row, vc[t*rb:(t+1)*rb], off)
+		lane := t % lanes
+		for d, x := range row {
+			acc[d*lanes+lane] = fma32(probs[t], x, acc[d*lanes+lane])
+		}
+	}
+	sums := s.sums[:hd]
+	for d := range sums {
+		if lanes == 16 {
+			sums[d] = float64(reduce16(acc[d*16 : d*16+16]))
+		} else {
+			sums[d] = float64(reduce64(acc[d*64 : d*64+64]))
+		}
+	}
+	for t := simd; t < npos; t++ {
+		s.loadKV(row, vc[t*rb:(t+1)*rb], off)
+		for d, x := range row {
+			sums[d] += float64(probs[t] * x)
+		}
+	}
+	for d, x := range sums {
+		out[d] = float32(x)
+	}
+}
+
+// roundKV sets dst to src rounded to the precision of the KV cache (F16, or
+// unchanged for F32), the conversion llama.cpp applies to the query and to
+// the probabilities before multiplying them with cached keys and values.
+func (s *State) roundKV(dst, src []float32) {
+	if s.m.kvType == gguf.F32 {
+		copy(dst, src)
+		return
+	}
+	for i, x := range src {
+		dst[i] = quant.FP16ToFP32(quant.FP32ToFP16(x))
+	}
+}
+
+// loadKV decodes len(dst) values of a cache row, from column off on.
+func (s *State) loadKV(dst []float32, row []byte, off int) {
+	if s.m.kvType == gguf.F32 {
+		for i := range dst {
+			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(row[4*(off+i):]))
+		}
+		return
+	}
+	for i := range dst {
+		dst[i] = quant.FP16ToFP32(binary.LittleEndian.Uint16(row[2*(off+i):]))
+	}
+}
+
+// softmax replaces x by exp(x-max)/Σexp(x-max) as ggml's AVX-512 soft_max:
+// exponentials by expVec in groups of 16 (the row is padded with masked
+// positions, whose exp is 0), each group's sum reduced in float32 and added
+// in float64, then every value multiplied by the float32 reciprocal.
+func softmax(x []float32) {
+	m := float32(math.Inf(-1))
+	for _, v := range x {
+		m = max(m, v)
+	}
+	var sum float64
+	var group [16]float32
+	for g := 0; g < len(x); g += 16 {
+		clear(group[:])
+		for i := range min(16, len(x)-g) {
+			group[i] = expVec(x[g+i] - m)
+			x[g+i] = group[i]
+		}
+		sum += float64(reduce16(group[:]))
+	}
+	inv := float32(1 / sum)
+	for i := range x {
+		x[i] *= inv
+	}
+}
+
+// swiglu sets gate[i] = silu(gate[i]) · up[i], silu(x) = x/(1+exp(-x)), the
+// gated activation of the Llama feed-forward network. The rows (of width
+// values) are computed as ggml's AVX-512 SiLU: expVec for each group of 16,
+// the C library's expf for the remainder.
+func swiglu(gate, up []float32, width int) {
+	for r := 0; r < len(gate); r += width {
+		vec := width &^ 15
+		for i, g := range gate[r : r+width] {
+			e := expf(-g)
+			if i < vec {
+				e = expVec(-g)
+			}
+			gate[r+i] = g / (1 + e) * up[r+i]
+		}
+	}
+}
+
+// add sets x[i] += y[i]: the residual connections.
+func add(x, y []float32) {
+	for i, v := range y[:len(x)] {
+		x[i] += v
+	}
+}
+
+// addBias adds bias to every row of x (rows of len(bias)); a nil bias (an
+// optional tensor the file lacks) adds nothing.
+func addBias(x, bias []float32) {
+	if len(bias) == 0 {
+		return
+	}
+	for r := 0; r < len(x); r += len(bias) {
+		add(x[r:r+len(bias)], bias)
+	}
+}
+
+// minRowsPerWorker keeps small matrices on one goroutine, where starting
+// more would cost more than it saves.
+const minRowsPerWorker = 64
+
+// matmul sets y = x·Wᵀ for a batch: row i of y ([n][w.rows]) is W times row
+// i of x ([n][w.cols]). Each row of x is first encoded as the activation type
+// of W's type (F32 stays F32, F16 weights take F16, quantized weights Q8_0,
+// Q8_1 or Q8_K), as llama.cpp does before its dot products. The rows of W are
+// split across the Model's threads; each worker reads its rows once for the
+// whole batch.
+func (s *State) matmul(y, x []float32, w matrix) {
+	n := len(x) / w.cols
+	vt := kernels.VecType(w.typ)
+	ab, _ := vt.RowBytes(w.cols)
+	act := s.act[:n*ab]
+	for i := range n {
+		kernels.QuantizeVec(vt, act[i*ab:(i+1)*ab], x[i*w.cols:(i+1)*w.cols])
+	}
+	workers := min(s.m.threads, w.rows/minRowsPerWorker)
+	if workers <= 1 {
+		matRows(y, act, ab, w, 0, w.rows)
+		return
+	}
+	var wg sync.WaitGroup
+	per := (w.rows + workers - 1) / workers
+	for lo := 0; lo < w.rows; lo += per {
+		wg.Go(func() { matRows(y, act, ab, w, lo, min(lo+per, w.rows)) })
+	}
+	wg.Wait()
+}
+
+// matRows computes rows lo..hi of y = x·Wᵀ for every encoded activation row
+// of act (ab bytes each).
+func matRows(y []float32, act []byte, ab int, w matrix, lo, hi int) {
+	wr := w.data[lo*w.rowBytes : hi*w.rowBytes]
+	for i := range len(act) / ab {
+		kernels.MatVec(w.typ, wr, hi-lo, w.cols, act[i*ab:(i+1)*ab], y[i*w.rows+lo:i*w.rows+hi])
+	}
+}
+
+// output computes the logits from the residual stream x ([n][n_embd]):
+// final RMSNorm, then the output projection, for every row if out holds n
+// rows and for the last row only otherwise (out empty: nothing).
+func (s *State) output(out, x, norm []float32, w matrix) {
+	d := s.m.cfg.EmbeddingLength
+	if len(out) == 0 {
+		return
+	}
+	if len(out) == w.rows { // last token only
+		x = x[len(x)-d:]
+	}
+	xb := s.xb[:len(x)]
+	rmsNorm(xb, x, norm, s.m.cfg.RMSNormEpsilon)
+	s.matmul(out, xb, w)
+}
