@@ -24,13 +24,18 @@ func main() {
 	}
 	// The first Ctrl-C cancels the context so a command can clean up (a
 	// quantize removes its temporary file); a second one kills the process.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	go func() {
-		<-ctx.Done()
-		stop()
-	}()
+	// Chat handles Ctrl-C itself: it stops an answer, not the chat.
+	ctx := context.Background()
+	if os.Args[1] != "chat" {
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(ctx, os.Interrupt)
+		go func() {
+			<-ctx.Done()
+			stop()
+		}()
+		defer stop()
+	}
 	err := dispatch(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
 	switch {
 	case err == nil:
 	case errors.Is(err, errUsage):
@@ -59,8 +64,12 @@ type command struct {
 // commands lists the subcommands in the order `nibble help` shows them.
 func commands() []command {
 	return []command{
+		{"chat", "chat with a model in the terminal", runChatCommand},
+		{"run", "continue a prompt with a model", runRunCommand},
 		{"quantize", "make a smaller copy of a model at a quantization level", runQuantizeCommand},
 		{"inspect", "show what a GGUF model file contains", runInspectCommand},
+		{"tokenize", "print the token ids of text read from standard input", runTokenizeCommand},
+		{"logits", "write a model's logits for given token ids (to compare with llama.cpp)", runLogitsCommand},
 		{"help", "list the commands, or explain one: nibble help COMMAND", runHelpCommand},
 	}
 }

@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -101,5 +103,77 @@ func TestQuantizeThenInspect(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("inspect text lacks %q", want)
 		}
+	}
+}
+
+func TestRunMatchesLlamaCppGreedy(t *testing.T) {
+	prompt, err := os.ReadFile(refdata.Path(t, "logits/ts5m.prompt.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(refdata.Path(t, "logits/ts5m-Q4_K_M.greedy.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, err := run(t, "run", refdata.Path(t, "models/ts5m-Q4_K_M.gguf"), "--prompt", string(prompt), "-n", "32", "--temp", "0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stdout != string(prompt)+string(want)+"\n" {
+		t.Errorf("run printed %q, want the prompt and llama.cpp's continuation %q", stdout, want)
+	}
+	if !strings.Contains(stderr, "tokens/s") {
+		t.Errorf("no speed on stderr: %q", stderr)
+	}
+}
+
+func TestTokenize(t *testing.T) {
+	var out bytes.Buffer
+	if err := runTokenize(refdata.Path(t, "models/ts5m-F32.gguf"), "Once upon a time", true, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "1 392 412 261 372\n" {
+		t.Errorf("tokenize printed %q", out.String())
+	}
+}
+
+func TestLogitsFileMatchesLlamaCpp(t *testing.T) {
+	ids, err := os.ReadFile(refdata.Path(t, "logits/ts5m.tokens"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "l.bin")
+	if _, _, err := run(t, "logits", refdata.Path(t, "models/ts5m-F32.gguf"), "--tokens", string(ids), "--out", out); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(out)
+	want, _ := os.ReadFile(refdata.Path(t, "logits/ts5m-F32.logits.bin"))
+	if len(got) != len(want) {
+		t.Fatalf("wrote %d bytes, llama.cpp's file has %d", len(got), len(want))
+	}
+	var worst float64
+	for i := 0; i < len(got); i += 4 {
+		g := math.Float32frombits(binary.LittleEndian.Uint32(got[i:]))
+		w := math.Float32frombits(binary.LittleEndian.Uint32(want[i:]))
+		worst = max(worst, math.Abs(float64(g-w)))
+	}
+	if worst > 1e-3 {
+		t.Errorf("max |Δlogit| %g vs llama.cpp, want ≤ 1e-3", worst)
+	}
+}
+
+func TestChatSession(t *testing.T) {
+	var out, errOut bytes.Buffer
+	o := chatOptions{path: refdata.Path(t, "models/ts5m-F32.gguf")}
+	o.gen.MaxTokens = 8
+	in := strings.NewReader("Tell me a story.\n/clear\nAnother.\n/bye\n")
+	if err := runChat(context.Background(), o, in, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(out.String(), ">>> "); n != 4 {
+		t.Errorf("%d prompts shown, want 4 (two messages, /clear, /bye):\n%s", n, out.String())
+	}
+	if !strings.Contains(errOut.String(), "new conversation") {
+		t.Errorf("/clear not acknowledged: %q", errOut.String())
 	}
 }
