@@ -14,27 +14,59 @@ var benchTypes = []gguf.Type{
 	gguf.Q2_K, gguf.Q3_K, gguf.Q4_K, gguf.Q5_K, gguf.Q6_K,
 }
 
-// BenchmarkQuantize measures single-goroutine quantization of a 4096×256
-// matrix of Gaussian values, row by row; MB/s counts the float32 input.
-func BenchmarkQuantize(b *testing.B) {
-	const rows, cols = 4096, 256
+// Both benchmarks work on a 4096×256 matrix of Gaussian values, row by row,
+// on one goroutine; MB/s counts the float32 side (input or output).
+const benchRows, benchCols = 4096, 256
+
+// benchMatrix returns the benchmark matrix, N(0, 0.02²) like model weights.
+func benchMatrix() []float32 {
 	r := rand.New(rand.NewPCG(11, 12))
-	src := make([]float32, rows*cols)
+	src := make([]float32, benchRows*benchCols)
 	for i := range src {
 		src[i] = float32(r.NormFloat64() * 0.02)
 	}
+	return src
+}
+
+// BenchmarkQuantize measures quantizing the matrix to each type.
+func BenchmarkQuantize(b *testing.B) {
+	src := benchMatrix()
 	for _, typ := range benchTypes {
 		b.Run(typ.String(), func(b *testing.B) {
 			quantize := formats[typ].quantize
-			rowBytes, _ := typ.RowBytes(cols)
-			dst := make([]byte, rows*rowBytes)
-			if !quantizes(quantize, dst[:rowBytes], src[:cols]) {
+			rowBytes, _ := typ.RowBytes(benchCols)
+			dst := make([]byte, benchRows*rowBytes)
+			if !quantizes(quantize, dst[:rowBytes], src[:benchCols]) {
 				b.Skipf("%v: quantizer not implemented yet", typ)
 			}
-			b.SetBytes(4 * rows * cols)
+			b.SetBytes(4 * benchRows * benchCols)
 			for b.Loop() {
-				for i := range rows {
-					quantize(dst[i*rowBytes:(i+1)*rowBytes], src[i*cols:(i+1)*cols])
+				for i := range benchRows {
+					quantize(dst[i*rowBytes:(i+1)*rowBytes], src[i*benchCols:(i+1)*benchCols])
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkDequantize measures decoding the quantized matrix of each type,
+// the first step of every conversion from an F16 or BF16 model.
+func BenchmarkDequantize(b *testing.B) {
+	src := benchMatrix()
+	for _, typ := range benchTypes {
+		b.Run(typ.String(), func(b *testing.B) {
+			f := formats[typ]
+			rowBytes, _ := typ.RowBytes(benchCols)
+			enc := make([]byte, benchRows*rowBytes)
+			if !quantizes(f.quantize, enc[:rowBytes], src[:benchCols]) {
+				b.Skipf("%v: quantizer not implemented yet", typ)
+			}
+			f.quantize(enc, src)
+			dst := make([]float32, benchRows*benchCols)
+			b.SetBytes(4 * benchRows * benchCols)
+			for b.Loop() {
+				for i := range benchRows {
+					f.dequantize(dst[i*benchCols:(i+1)*benchCols], enc[i*rowBytes:(i+1)*rowBytes])
 				}
 			}
 		})

@@ -3,6 +3,7 @@ package quant
 import (
 	"encoding/binary"
 	"math"
+	"sync"
 )
 
 // The plain float types store one element per "block": F32 as 4 bytes, F16
@@ -57,10 +58,23 @@ const (
 // DequantizeF16 reads little-endian half floats, 2 bytes per element.
 func DequantizeF16(dst []float32, src []byte) {
 	src = src[:2*len(dst)]
+	values := fp16Values()
 	for i := range dst {
-		dst[i] = FP16ToFP32(binary.LittleEndian.Uint16(src[2*i:]))
+		dst[i] = values[binary.LittleEndian.Uint16(src[2*i:])]
 	}
 }
+
+// fp16Values maps every half float to FP16ToFP32's value for it, bit for
+// bit. Decoding is the first step of converting an F16 model, and a lookup
+// is about three times faster than FP16ToFP32's branches; the table
+// (256 KiB) is built on first use only.
+var fp16Values = sync.OnceValue(func() *[1 << 16]float32 {
+	t := new([1 << 16]float32)
+	for h := range t {
+		t[h] = FP16ToFP32(uint16(h))
+	}
+	return t
+})
 
 // QuantizeBF16 rounds each value to bfloat16 (nearest, ties to even; NaN
 // stays a quiet NaN) as ggml_fp32_to_bf16_row_ref does, and writes it

@@ -2,6 +2,7 @@ package quant
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -77,8 +78,19 @@ func refFP32ToBF16(f float32) uint16 {
 }
 
 func TestFP16ToFP32AllValues(t *testing.T) {
+	// DequantizeF16 reads a table of FP16ToFP32's results: it must agree bit
+	// for bit on every half.
+	all := make([]byte, 2<<16)
+	for h := range 1 << 16 {
+		binary.LittleEndian.PutUint16(all[2*h:], uint16(h))
+	}
+	rows := make([]float32, 1<<16)
+	DequantizeF16(rows, all)
 	for h := range 1 << 16 {
 		got := FP16ToFP32(uint16(h))
+		if math.Float32bits(rows[h]) != math.Float32bits(got) {
+			t.Fatalf("DequantizeF16 of %#04x has bits %#08x, FP16ToFP32 %#08x", h, math.Float32bits(rows[h]), math.Float32bits(got))
+		}
 		exp, mant := h>>10&0x1f, h&0x3ff
 		switch {
 		case exp == 0x1f && mant != 0:
@@ -152,30 +164,6 @@ func TestFP32ToFP16Cases(t *testing.T) {
 	}
 }
 
-func TestFP32ToFP16Random(t *testing.T) {
-	n := 4_000_000
-	if testing.Short() {
-		n = 200_000
-	}
-	r := rand.New(rand.NewPCG(1, 2))
-	for i := range n {
-		bits := r.Uint32()
-		if i%2 == 1 {
-			// Half the samples land in and around the half range, where
-			// the interesting rounding happens.
-			e := 0x60 + bits>>23%0x30
-			bits = bits&0x807fffff | e<<23
-		}
-		f := math.Float32frombits(bits)
-		if math.IsNaN(float64(f)) {
-			continue
-		}
-		if got, want := FP32ToFP16(f), refFP32ToFP16(f); got != want {
-			t.Fatalf("FP32ToFP16(%g = %#08x) = %#04x, want %#04x", f, bits, got, want)
-		}
-	}
-}
-
 func TestBF16AllValues(t *testing.T) {
 	for h := range 1 << 16 {
 		f := BF16ToFP32(uint16(h))
@@ -224,25 +212,50 @@ func TestFP32ToBF16Cases(t *testing.T) {
 	}
 }
 
-func TestFP32ToBF16Random(t *testing.T) {
-	n := 2_000_000
-	if testing.Short() {
-		n = 200_000
+// TestFP32ToHalfRandom compares both roundings with their float64
+// references on random float32 bit patterns, half of them (F16) or a
+// quarter (BF16) steered to where the interesting rounding happens.
+func TestFP32ToHalfRandom(t *testing.T) {
+	tests := []struct {
+		name      string
+		n         int
+		seed      uint64
+		conv, ref func(float32) uint16
+		steer     func(r *rand.Rand, i int, bits uint32) uint32
+	}{
+		{"FP16", 4_000_000, 1, FP32ToFP16, refFP32ToFP16, func(r *rand.Rand, i int, bits uint32) uint32 {
+			if i%2 == 0 {
+				return bits
+			}
+			e := 0x60 + bits>>23%0x30 // in and around the half range
+			return bits&0x807fffff | e<<23
+		}},
+		{"BF16", 2_000_000, 3, FP32ToBF16, refFP32ToBF16, func(r *rand.Rand, i int, bits uint32) uint32 {
+			if r.IntN(4) == 0 {
+				bits |= 0x7fff // just below or at a tie more often
+				bits ^= r.Uint32() & 1
+			}
+			return bits
+		}},
 	}
-	r := rand.New(rand.NewPCG(3, 4))
-	for range n {
-		bits := r.Uint32()
-		if r.IntN(4) == 0 {
-			bits |= 0x7fff // just below or at a tie more often
-			bits ^= r.Uint32() & 1
-		}
-		f := math.Float32frombits(bits)
-		if math.IsNaN(float64(f)) {
-			continue
-		}
-		if got, want := FP32ToBF16(f), refFP32ToBF16(f); got != want {
-			t.Fatalf("FP32ToBF16(%g = %#08x) = %#04x, want %#04x", f, bits, got, want)
-		}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := tt.n
+			if testing.Short() {
+				n = 200_000
+			}
+			r := rand.New(rand.NewPCG(tt.seed, tt.seed+1))
+			for i := range n {
+				bits := tt.steer(r, i, r.Uint32())
+				f := math.Float32frombits(bits)
+				if math.IsNaN(float64(f)) {
+					continue
+				}
+				if got, want := tt.conv(f), tt.ref(f); got != want {
+					t.Fatalf("FP32To%s(%g = %#08x) = %#04x, want %#04x", tt.name, f, bits, got, want)
+				}
+			}
+		})
 	}
 }
 

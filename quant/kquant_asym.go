@@ -100,13 +100,38 @@ func asymError(x, w []float32, L []uint8, d, off float32, useMAD bool) float32 {
 	for i, v := range x {
 		diff := float32(d*float32(L[i])) + off - v
 		if useMAD {
-			diff = float32(math.Abs(float64(diff)))
+			diff = abs32(diff)
 		} else {
 			diff = float32(diff * diff)
 		}
 		e += float32(w[i] * diff)
 	}
 	return e
+}
+
+// maxPositive returns the largest element of x, or 0 if none is positive.
+// Comparisons, not max(): a NaN is passed over, as in C.
+func maxPositive(x []float32) float32 {
+	var m float32
+	for _, v := range x {
+		if v > m {
+			m = v
+		}
+	}
+	return m
+}
+
+// asymRequantize re-rounds the sub-block x against its scale sd and min sm
+// as stored (after the scales and mins were quantized): levels
+// round((x+sm)/sd) clamped to [0, nmax], into L. For sd = 0 L keeps the
+// levels of the search, as in llama.cpp.
+func asymRequantize(x []float32, nmax int, sd, sm float32, L []uint8) {
+	if sd == 0 {
+		return
+	}
+	for i, v := range x {
+		L[i] = uint8(max(0, min(nmax, nearestInt((v+sm)/sd))))
+	}
 }
 
 // Q4_K and Q5_K share their super-block header: d and dmin (fp16) and twelve
@@ -137,6 +162,18 @@ func scaleMinK4(q []byte, j int) (sc, m uint8) {
 	return q[j+4]&0xf | q[j-4]>>6<<4, q[j+4]>>4 | q[j]>>6<<4
 }
 
+// k4SubScalesMins decodes the header of the Q4_K or Q5_K super-block blk:
+// the scale d·sc_j and the min dmin·m_j of each of its sub-blocks.
+func k4SubScalesMins(blk []byte) (sd, sm [k4SubCount]float32) {
+	d := FP16ToFP32(binary.LittleEndian.Uint16(blk[k4D:]))
+	dmin := FP16ToFP32(binary.LittleEndian.Uint16(blk[k4DMin:]))
+	for j := range k4SubCount {
+		sc, m := scaleMinK4(blk[k4Scales:k4Header], j)
+		sd[j], sm[j] = float32(d*float32(sc)), float32(dmin*float32(m))
+	}
+	return sd, sm
+}
+
 // packScaleMinK4 stores the 6-bit scale sc and min m of sub-block j into the
 // 12 packed bytes q. Sub-blocks must be stored in order 0..7 into zeroed or
 // previously packed bytes: j ≥ 4 ORs its high bits into bytes j−4 and j.
@@ -161,10 +198,9 @@ func packScaleMinK4(q []byte, j int, sc, m uint8) {
 // whose stored scale is 0 keeps the levels of its search, as in llama.cpp.
 func quantizeK4SuperBlock(hdr []byte, x []float32, nmax int, rmin float32, nstep int, L *[gguf.QK_K]uint8) {
 	var (
-		w             [k4SubSize]float32
-		laux          [k4SubSize]uint8
-		scales, mins  [k4SubCount]float32
-		maxSc, maxMin float32 // stay 0 unless some scale (min) is positive
+		w            [k4SubSize]float32
+		laux         [k4SubSize]uint8
+		scales, mins [k4SubCount]float32
 	)
 	for j := range k4SubCount {
 		sub := x[j*k4SubSize : (j+1)*k4SubSize]
@@ -174,18 +210,12 @@ func quantizeK4SuperBlock(hdr []byte, x []float32, nmax int, rmin float32, nstep
 		}
 		avX := float32(math.Sqrt(float64(sumX2 / k4SubSize)))
 		for l, v := range sub {
-			w[l] = avX + float32(math.Abs(float64(v)))
+			w[l] = avX + abs32(v)
 		}
 		scales[j], mins[j] = searchScaleMin(sub, w[:], nmax, rmin, 0.1, nstep, false, L[j*k4SubSize:], laux[:])
-		// Comparisons, not max(): a NaN must be skipped as in C.
-		if scales[j] > maxSc {
-			maxSc = scales[j]
-		}
-		if mins[j] > maxMin {
-			maxMin = mins[j]
-		}
 	}
 
+	maxSc, maxMin := maxPositive(scales[:]), maxPositive(mins[:])
 	var invSc, invMin float32
 	if maxSc > 0 {
 		invSc = 63 / maxSc
@@ -203,17 +233,8 @@ func quantizeK4SuperBlock(hdr []byte, x []float32, nmax int, rmin float32, nstep
 	binary.LittleEndian.PutUint16(hdr[k4D:], FP32ToFP16(maxSc/63))
 	binary.LittleEndian.PutUint16(hdr[k4DMin:], FP32ToFP16(maxMin/63))
 
-	d := FP16ToFP32(binary.LittleEndian.Uint16(hdr[k4D:]))
-	dmin := FP16ToFP32(binary.LittleEndian.Uint16(hdr[k4DMin:]))
+	sd, sm := k4SubScalesMins(hdr)
 	for j := range k4SubCount {
-		sc, m := scaleMinK4(packed, j)
-		sd := float32(d * float32(sc))
-		if sd == 0 {
-			continue
-		}
-		sm := float32(dmin * float32(m))
-		for i, v := range x[j*k4SubSize : (j+1)*k4SubSize] {
-			L[j*k4SubSize+i] = uint8(max(0, min(nmax, nearestInt((v+sm)/sd))))
-		}
+		asymRequantize(x[j*k4SubSize:(j+1)*k4SubSize], nmax, sd[j], sm[j], L[j*k4SubSize:])
 	}
 }

@@ -6,31 +6,30 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"nibble/engine/gguf"
 )
 
 // asymType describes one scale-and-min K-quant for the tests below.
 type asymType struct {
-	name       string
-	quantize   func([]byte, []float32)
-	dequantize func([]float32, []byte)
-	blockBytes int
-	subSize    int // elements per sub-block
-	nmax       int // largest level
+	typ     gguf.Type
+	subSize int // elements per sub-block
+	nmax    int // largest level
 }
 
 var asymTypes = []asymType{
-	{"Q2_K", QuantizeQ2_K, DequantizeQ2_K, 84, 16, 3},
-	{"Q4_K", QuantizeQ4_K, DequantizeQ4_K, 144, 32, 15},
-	{"Q5_K", QuantizeQ5_K, DequantizeQ5_K, 176, 32, 31},
+	{gguf.Q2_K, 16, 3},
+	{gguf.Q4_K, 32, 15},
+	{gguf.Q5_K, 32, 31},
 }
 
 // level reads the level of element e (0..255) of block blk, following the
 // layout comments of q2_k.go, q4_k.go and q5_k.go.
 func (at asymType) level(blk []byte, e int) int {
-	switch at.name {
-	case "Q2_K":
+	switch at.typ {
+	case gguf.Q2_K:
 		return int(blk[16+32*(e/128)+e%32]>>(2*(e%128/32))) & 3
-	case "Q4_K":
+	case gguf.Q4_K:
 		return int(blk[16+32*(e/64)+e%32]>>(4*(e%64/32))) & 15
 	default: // Q5_K
 		lo := int(blk[48+32*(e/64)+e%32]>>(4*(e%64/32))) & 15
@@ -43,7 +42,7 @@ func (at asymType) level(blk []byte, e int) int {
 func (at asymType) scaleMin(blk []byte, e int) (d, m float32) {
 	var sc, mn uint8
 	var hd, hm uint16
-	if at.name == "Q2_K" {
+	if at.typ == gguf.Q2_K {
 		sc, mn = blk[e/16]&15, blk[e/16]>>4
 		hd, hm = binary.LittleEndian.Uint16(blk[80:]), binary.LittleEndian.Uint16(blk[82:])
 	} else {
@@ -51,14 +50,6 @@ func (at asymType) scaleMin(blk []byte, e int) (d, m float32) {
 		hd, hm = binary.LittleEndian.Uint16(blk[0:]), binary.LittleEndian.Uint16(blk[2:])
 	}
 	return float32(FP16ToFP32(hd) * float32(sc)), float32(FP16ToFP32(hm) * float32(mn))
-}
-
-func asymRoundTrip(at asymType, x []float32) ([]byte, []float32) {
-	b := make([]byte, len(x)/256*at.blockBytes)
-	at.quantize(b, x)
-	y := make([]float32, len(x))
-	at.dequantize(y, b)
-	return b, y
 }
 
 func TestSearchScaleMin(t *testing.T) {
@@ -109,13 +100,13 @@ func TestSearchScaleMin(t *testing.T) {
 func TestSearchScaleMinImproves(t *testing.T) {
 	r := rand.New(rand.NewPCG(2, 4))
 	for _, at := range asymTypes {
-		t.Run(at.name, func(t *testing.T) {
+		t.Run(at.typ.String(), func(t *testing.T) {
 			x := make([]float32, at.subSize)
 			w := make([]float32, at.subSize)
 			L := make([]uint8, at.subSize)
 			laux := make([]uint8, at.subSize)
 			naiveL := make([]uint8, at.subSize)
-			useMAD := at.name == "Q2_K"
+			useMAD := at.typ == gguf.Q2_K
 			improved := 0
 			for range 2000 {
 				shift := r.NormFloat64()
@@ -211,14 +202,14 @@ func TestAsymKGrid(t *testing.T) {
 			bytes.Repeat([]byte{0xff}, 12), 0.01},
 	}
 	for _, tc := range tests {
-		t.Run(tc.at.name, func(t *testing.T) {
+		t.Run(tc.at.typ.String(), func(t *testing.T) {
 			x := make([]float32, 256)
 			for e := range x {
 				x[e] = float32(tc.level(e)) - tc.off
 			}
-			b, y := asymRoundTrip(tc.at, x)
+			b, y := roundTrip(tc.at.typ, x)
 			var header, scales []byte
-			if tc.at.name == "Q2_K" {
+			if tc.at.typ == gguf.Q2_K {
 				header, scales = b[80:84], b[:16]
 			} else {
 				header, scales = b[:4], b[4:16]
@@ -247,26 +238,27 @@ func TestAsymKGrid(t *testing.T) {
 func TestAsymKDequantizeLayout(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 7))
 	for _, at := range asymTypes {
-		t.Run(at.name, func(t *testing.T) {
-			b := make([]byte, 4*at.blockBytes)
+		t.Run(at.typ.String(), func(t *testing.T) {
+			bb := at.typ.BlockBytes()
+			b := make([]byte, 4*bb)
 			for i := range b {
 				b[i] = byte(r.Uint32())
 			}
 			for blk := range 4 {
 				// finite positive d and dmin: 2^-8..2^7 with a random mantissa
 				hdr := 0
-				if at.name == "Q2_K" {
+				if at.typ == gguf.Q2_K {
 					hdr = 80
 				}
 				for k := range 2 {
 					h := uint16(7+r.IntN(16))<<10 | uint16(r.IntN(1024))
-					binary.LittleEndian.PutUint16(b[blk*at.blockBytes+hdr+2*k:], h)
+					binary.LittleEndian.PutUint16(b[blk*bb+hdr+2*k:], h)
 				}
 			}
 			y := make([]float32, 4*256)
-			at.dequantize(y, b)
+			formats[at.typ].dequantize(y, b)
 			for i, got := range y {
-				blk := b[i/256*at.blockBytes : (i/256+1)*at.blockBytes]
+				blk := b[i/256*bb : (i/256+1)*bb]
 				d, m := at.scaleMin(blk, i%256)
 				want := float32(d*float32(at.level(blk, i%256))) - m
 				if got != want {
@@ -277,54 +269,13 @@ func TestAsymKDequantizeLayout(t *testing.T) {
 	}
 }
 
-func TestAsymKRoundTrip(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 9))
-	// Bounds for Q2_K, Q4_K, Q5_K, relative to sigma, about 10% above what
-	// llama.cpp's algorithm gets. Values far from zero on the positive side
-	// cost more because the min cannot go above 0: the levels must span 0..max.
-	centered := [2][3]float64{{0.33, 0.08, 0.04}, {1.3, 0.3, 0.15}}
-	tests := []struct {
-		name         string
-		sigma, shift float64
-		bounds       [2][3]float64 // RMSE, largest |x−y|
-	}{
-		{"unit", 1, 0, centered},
-		{"small", 1e-3, 0, centered},
-		{"large", 1e3, 0, centered},
-		{"negative", 1, -4, [2][3]float64{{0.33, 0.08, 0.045}, {2, 0.4, 0.22}}},
-		{"positive", 1, 4, [2][3]float64{{0.52, 0.115, 0.057}, {2.2, 0.42, 0.22}}},
-	}
-	for _, tc := range tests {
-		x := make([]float32, 64*256)
-		for i := range x {
-			x[i] = float32(tc.sigma * (r.NormFloat64() + tc.shift))
-		}
-		for k, at := range asymTypes {
-			t.Run(tc.name+"/"+at.name, func(t *testing.T) {
-				_, y := asymRoundTrip(at, x)
-				var se, maxErr float64
-				for i := range x {
-					e := float64(x[i] - y[i])
-					se += e * e
-					maxErr = max(maxErr, math.Abs(e))
-				}
-				rmse := math.Sqrt(se/float64(len(x))) / tc.sigma
-				maxErr /= tc.sigma
-				if rmse > tc.bounds[0][k] || maxErr > tc.bounds[1][k] {
-					t.Errorf("relative RMSE %.4f (max %.4f), largest error %.4f (max %.4f)",
-						rmse, tc.bounds[0][k], maxErr, tc.bounds[1][k])
-				}
-			})
-		}
-	}
-}
-
 // TestAsymKZeros checks all-zero super-blocks and sub-blocks: they encode
 // to zeros, decode to exact zeros, and do not disturb their neighbours.
 func TestAsymKZeros(t *testing.T) {
 	r := rand.New(rand.NewPCG(8, 1))
 	for _, at := range asymTypes {
-		t.Run(at.name, func(t *testing.T) {
+		t.Run(at.typ.String(), func(t *testing.T) {
+			bb := at.typ.BlockBytes()
 			// Blocks: random, zeros (with -0s), random with a zero sub-block.
 			x := make([]float32, 3*256)
 			for i := range x {
@@ -336,8 +287,8 @@ func TestAsymKZeros(t *testing.T) {
 			zeroSub := 512 + 3*at.subSize
 			clear(x[zeroSub : zeroSub+at.subSize])
 
-			b, y := asymRoundTrip(at, x)
-			if zb := b[at.blockBytes : 2*at.blockBytes]; !bytes.Equal(zb, make([]byte, at.blockBytes)) {
+			b, y := roundTrip(at.typ, x)
+			if zb := b[bb : 2*bb]; !bytes.Equal(zb, make([]byte, bb)) {
 				t.Errorf("zero super-block encoded as % x", zb)
 			}
 			for i := 256; i < 512; i++ {
@@ -351,8 +302,8 @@ func TestAsymKZeros(t *testing.T) {
 				}
 			}
 			for k := range 3 {
-				one, _ := asymRoundTrip(at, x[256*k:256*(k+1)])
-				if !bytes.Equal(one, b[k*at.blockBytes:(k+1)*at.blockBytes]) {
+				one, _ := roundTrip(at.typ, x[256*k:256*(k+1)])
+				if !bytes.Equal(one, b[k*bb:(k+1)*bb]) {
 					t.Errorf("super-block %d encodes differently alone and in a row", k)
 				}
 			}
@@ -366,9 +317,10 @@ func TestAsymKZeros(t *testing.T) {
 // decoded values are coarse but stay finite and of the data's magnitude.
 func TestAsymKExtremeScales(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 5))
-	dOffset := map[string]int{"Q2_K": 80, "Q4_K": 0, "Q5_K": 0}
+	dOffset := map[gguf.Type]int{gguf.Q2_K: 80, gguf.Q4_K: 0, gguf.Q5_K: 0}
 	for _, at := range asymTypes {
-		t.Run(at.name, func(t *testing.T) {
+		t.Run(at.typ.String(), func(t *testing.T) {
+			bb := at.typ.BlockBytes()
 			x := make([]float32, 4*256)
 			gauss := func(sigma float64) {
 				for i := range x {
@@ -377,9 +329,9 @@ func TestAsymKExtremeScales(t *testing.T) {
 			}
 
 			gauss(1e-10)
-			b, y := asymRoundTrip(at, x)
+			b, y := roundTrip(at.typ, x)
 			for k := range 4 {
-				if h := b[k*at.blockBytes+dOffset[at.name]:][:4]; !bytes.Equal(h, []byte{0, 0, 0, 0}) {
+				if h := b[k*bb+dOffset[at.typ]:][:4]; !bytes.Equal(h, []byte{0, 0, 0, 0}) {
 					t.Errorf("1e-10: super-block %d: d, dmin % x, want zeros", k, h)
 				}
 			}
@@ -390,7 +342,7 @@ func TestAsymKExtremeScales(t *testing.T) {
 			}
 
 			gauss(1e-6)
-			_, y = asymRoundTrip(at, x)
+			_, y = roundTrip(at.typ, x)
 			for i, v := range y {
 				if math.IsNaN(float64(v)) || math.Abs(float64(v-x[i])) > 1e-5 {
 					t.Fatalf("1e-6: element %d: %g decoded as %g", i, x[i], v)
@@ -398,7 +350,7 @@ func TestAsymKExtremeScales(t *testing.T) {
 			}
 
 			gauss(3e4)
-			_, y = asymRoundTrip(at, x)
+			_, y = roundTrip(at.typ, x)
 			for i, v := range y {
 				if math.Abs(float64(v-x[i])) > 3e4*1.3 {
 					t.Fatalf("3e4: element %d: %g decoded as %g", i, x[i], v)
@@ -406,9 +358,9 @@ func TestAsymKExtremeScales(t *testing.T) {
 			}
 
 			gauss(1e8)
-			b, _ = asymRoundTrip(at, x)
+			b, _ = roundTrip(at.typ, x)
 			for k := range 4 {
-				h := b[k*at.blockBytes+dOffset[at.name]:]
+				h := b[k*bb+dOffset[at.typ]:]
 				if d, dmin := binary.LittleEndian.Uint16(h), binary.LittleEndian.Uint16(h[2:]); d != 0x7c00 || dmin != 0x7c00 {
 					t.Errorf("1e8: super-block %d: d = %#04x, dmin = %#04x, want +Inf (0x7c00)", k, d, dmin)
 				}
@@ -427,6 +379,6 @@ func TestAsymKNonFinite(t *testing.T) {
 	inf := float32(math.Inf(1))
 	x[3], x[40], x[300], x[301] = float32(math.NaN()), inf, -inf, float32(math.NaN())
 	for _, at := range asymTypes {
-		asymRoundTrip(at, x)
+		roundTrip(at.typ, x)
 	}
 }

@@ -1,7 +1,5 @@
 package quant
 
-import "math"
-
 // Symmetric scale searches of the K-quants Q3_K and Q6_K: each sub-block of
 // 16 values gets one signed scale s and levels l in [-nmax, nmax-1] so that
 // s·l approximates x, found by weighted least squares with weight x² per
@@ -21,17 +19,6 @@ import "math"
 // is below it counts as all zeros.
 const groupMaxEpsSym float32 = 1e-15
 
-// signedAbsMax returns the element of x with the largest magnitude, sign
-// kept (the first one on a tie), and that magnitude.
-func signedAbsMax(x []float32) (m, amax float32) {
-	for _, v := range x {
-		if a := float32(math.Abs(float64(v))); a > amax {
-			amax, m = a, v
-		}
-	}
-	return m, amax
-}
-
 // searchScaleSym picks the scale for the values x (make_qx_quants with
 // rmse_type 1): levels l = round(x·iscale) clamped to [-nmax, nmax-1] are
 // tried for iscale = -(nmax + 0.1·k)/max, k = -9..9, where max is the signed
@@ -41,15 +28,10 @@ func signedAbsMax(x []float32) (m, amax float32) {
 // scale, which may be negative. All-zero input (below groupMaxEpsSym) gives
 // scale 0 and L all 0, not nmax.
 func searchScaleSym(x []float32, nmax int, L []int8) float32 {
-	L = L[:len(x)]
-	xmax, amax := signedAbsMax(x)
-	if amax < groupMaxEpsSym {
-		clear(L)
+	xmax, sumlx, suml2 := symStart(x, nmax, L)
+	if xmax == 0 {
 		return 0
 	}
-	iscale := float32(-nmax) / xmax
-	sumlx, suml2 := symSums(x, nmax, iscale)
-	symLevels(x, nmax, iscale, L)
 	var scale float32
 	if suml2 != 0 {
 		scale = sumlx / suml2
@@ -60,7 +42,7 @@ func searchScaleSym(x []float32, nmax int, L []int8) float32 {
 			continue
 		}
 		step := float32(float32(0.1) * float32(k))
-		iscale = -(float32(nmax) + step) / xmax
+		iscale := -(float32(nmax) + step) / xmax
 		sumlx, suml2 = symSums(x, nmax, iscale)
 		if suml2 > 0 && sumlx*sumlx > best*suml2 {
 			symLevels(x, nmax, iscale, L)
@@ -69,6 +51,23 @@ func searchScaleSym(x []float32, nmax int, L []int8) float32 {
 		}
 	}
 	return scale
+}
+
+// symStart computes where both searches start: levels l = round(-nmax·x/max)
+// clamped to [-nmax, nmax-1], max the signed element of largest magnitude. It
+// writes l + nmax into L (len(L) >= len(x)) and returns max, Σw·x·l and Σw·l²
+// (w = x²). When all of x is below groupMaxEpsSym in magnitude it clears L
+// and returns max 0.
+func symStart(x []float32, nmax int, L []int8) (xmax, sumlx, suml2 float32) {
+	xmax, amax := signedAbsMax(x)
+	if amax < groupMaxEpsSym {
+		clear(L[:len(x)])
+		return 0, 0, 0
+	}
+	iscale := float32(-nmax) / xmax
+	sumlx, suml2 = symSums(x, nmax, iscale)
+	symLevels(x, nmax, iscale, L)
+	return xmax, sumlx, suml2
 }
 
 // symSums returns Σw·x·l and Σw·l² for the levels iscale gives, w = x²,
@@ -102,41 +101,29 @@ func symLevels(x []float32, nmax int, iscale float32, L []int8) {
 // positive Σw·x·l, which happens only when max is negative: for positive max
 // every term w·x·l is ≤ 0 and the levels stay as first rounded.
 func searchScaleQ3(x []float32, nmax int, L []int8) float32 {
-	L = L[:len(x)]
-	xmax, amax := signedAbsMax(x)
-	if amax < groupMaxEpsSym {
-		clear(L)
+	xmax, sumlx, suml2 := symStart(x, nmax, L)
+	if xmax == 0 {
 		return 0
-	}
-	iscale := float32(-nmax) / xmax
-	var sumlx, suml2 float32
-	for i, v := range x {
-		l := max(-nmax, min(nmax-1, nearestInt(iscale*v)))
-		L[i] = int8(l)
-		fl := float32(l)
-		w := v * v
-		sumlx += float32(w * v * fl)
-		suml2 += float32(w * fl * fl)
 	}
 	for range 5 {
 		changed := false
 		for i, v := range x {
 			w := v * v
-			fl := float32(L[i])
+			fl := float32(int(L[i]) - nmax)
 			slx := sumlx - float32(w*v*fl)
 			if !(slx > 0) { // NaN too, as in C
 				continue
 			}
 			sl2 := suml2 - float32(w*fl*fl)
 			newL := max(-nmax, min(nmax-1, nearestInt(v*sl2/slx)))
-			if newL == int(L[i]) {
+			if newL == int(L[i])-nmax {
 				continue
 			}
 			fn := float32(newL)
 			slx += float32(w * v * fn)
 			sl2 += float32(w * fn * fn)
 			if sl2 > 0 && slx*slx*suml2 > sumlx*sumlx*sl2 {
-				L[i] = int8(newL)
+				L[i] = int8(newL + nmax)
 				sumlx, suml2 = slx, sl2
 				changed = true
 			}
@@ -145,11 +132,21 @@ func searchScaleQ3(x []float32, nmax int, L []int8) float32 {
 			break
 		}
 	}
-	for i := range L {
-		L[i] += int8(nmax)
-	}
 	if suml2 > 0 {
 		return sumlx / suml2
 	}
 	return 0
+}
+
+// symRequantize re-rounds the sub-block x against its scale sd as stored
+// (after the scales were quantized): levels round(x/sd) clamped to
+// [-nmax, nmax-1], offset by nmax, into L. For sd = 0 L keeps the levels of
+// the search, as in llama.cpp.
+func symRequantize(x []float32, nmax int, sd float32, L []int8) {
+	if sd == 0 {
+		return
+	}
+	for i, v := range x {
+		L[i] = int8(nmax + max(-nmax, min(nmax-1, nearestInt(v/sd))))
+	}
 }

@@ -6,36 +6,24 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"nibble/engine/gguf"
 )
 
 // legacyType describes one 32-element type for the tests below.
 type legacyType struct {
-	name       string
-	quantize   func([]byte, []float32)
-	dequantize func([]float32, []byte)
-	blockBytes int
-	levels     int  // largest |multiplier of d| a value can have
-	hasMin     bool // an fp16 minimum m follows d (value = q*d + m)
-	clamps     bool // the level opposite the largest element is cut off by one step
+	typ    gguf.Type
+	levels int  // largest |multiplier of d| a value can have
+	hasMin bool // an fp16 minimum m follows d (value = q*d + m)
+	clamps bool // the level opposite the largest element is cut off by one step
 }
 
 var legacyTypes = []legacyType{
-	{"Q4_0", QuantizeQ4_0, DequantizeQ4_0, 18, 8, false, true},
-	{"Q4_1", QuantizeQ4_1, DequantizeQ4_1, 20, 15, true, false},
-	{"Q5_0", QuantizeQ5_0, DequantizeQ5_0, 22, 16, false, true},
-	{"Q5_1", QuantizeQ5_1, DequantizeQ5_1, 24, 31, true, false},
-	{"Q8_0", QuantizeQ8_0, DequantizeQ8_0, 34, 127, false, false},
-}
-
-func legacyByName(t *testing.T, name string) legacyType {
-	t.Helper()
-	for _, lt := range legacyTypes {
-		if lt.name == name {
-			return lt
-		}
-	}
-	t.Fatalf("no legacy type %s", name)
-	return legacyType{}
+	{gguf.Q4_0, 8, false, true},
+	{gguf.Q4_1, 15, true, false},
+	{gguf.Q5_0, 16, false, true},
+	{gguf.Q5_1, 31, true, false},
+	{gguf.Q8_0, 127, false, false},
 }
 
 // blockScales reads d and (for types with a minimum) m of a block.
@@ -50,15 +38,6 @@ func (lt legacyType) blockScales(block []byte) (d, m float32) {
 // halfULP bounds the fp16 rounding error of a value that rounded to v.
 func halfULP(v float32) float64 {
 	return max(0x1p-24, math.Abs(float64(v))*0x1p-10)
-}
-
-// roundTrip quantizes x and dequantizes it back.
-func (lt legacyType) roundTrip(x []float32) ([]byte, []float32) {
-	q := make([]byte, len(x)/32*lt.blockBytes)
-	lt.quantize(q, x)
-	back := make([]float32, len(x))
-	lt.dequantize(back, q)
-	return q, back
 }
 
 func TestLegacyKnownBlocks(t *testing.T) {
@@ -83,36 +62,36 @@ func TestLegacyKnownBlocks(t *testing.T) {
 		q8 = append(q8, byte(int8(j-16+min(1, j/16))))
 	}
 	tests := []struct {
-		typ  string
+		typ  gguf.Type
 		name string
 		x    []float32
 		want []byte
 		tol  float32 // max |dequantized - x|
 	}{
 		// d = 0 / -8 is -0, stored as fp16 0x8000 as in C.
-		{"Q4_0", "zeros", make([]float32, 32), cat([]byte{0x00, 0x80}, rep(0x88, 16)), 0},
+		{gguf.Q4_0, "zeros", make([]float32, 32), cat([]byte{0x00, 0x80}, rep(0x88, 16)), 0},
 		// Largest magnitude -16 at j=0: d = 2; x/d + 8.5 truncated;
 		// element 31 (x/d = 7.5) rounds to 16 and is clamped to 15.
-		{"Q4_0", "ramp j-16", ramp(func(j int) float32 { return float32(j - 16) }),
+		{gguf.Q4_0, "ramp j-16", ramp(func(j int) float32 { return float32(j - 16) }),
 			[]byte{0x00, 0x40, 0x80, 0x91, 0x91, 0xa2, 0xa2, 0xb3, 0xb3, 0xc4, 0xc4, 0xd5, 0xd5, 0xe6, 0xe6, 0xf7, 0xf7, 0xf8}, 1},
 		// Largest magnitude +16: d = -2, same levels.
-		{"Q4_0", "ramp 16-j", ramp(func(j int) float32 { return float32(16 - j) }),
+		{gguf.Q4_0, "ramp 16-j", ramp(func(j int) float32 { return float32(16 - j) }),
 			[]byte{0x00, 0xc0, 0x80, 0x91, 0x91, 0xa2, 0xa2, 0xb3, 0xb3, 0xc4, 0xc4, 0xd5, 0xd5, 0xe6, 0xe6, 0xf7, 0xf7, 0xf8}, 1},
-		{"Q4_1", "zeros", make([]float32, 32), make([]byte, 20), 0},
+		{gguf.Q4_1, "zeros", make([]float32, 32), make([]byte, 20), 0},
 		// d = 31/15 = 2.0667 (fp16 0x4022), m = 0, q = round(15j/31) = j/2.
-		{"Q4_1", "ramp j", ramp(func(j int) float32 { return float32(j) }),
+		{gguf.Q4_1, "ramp j", ramp(func(j int) float32 { return float32(j) }),
 			[]byte{0x22, 0x40, 0x00, 0x00, 0x80, 0x80, 0x91, 0x91, 0xa2, 0xa2, 0xb3, 0xb3, 0xc4, 0xc4, 0xd5, 0xd5, 0xe6, 0xe6, 0xf7, 0xf7}, 1.04},
-		{"Q5_0", "zeros", make([]float32, 32), cat([]byte{0x00, 0x80}, rep(0xff, 4), rep(0, 16)), 0},
+		{gguf.Q5_0, "zeros", make([]float32, 32), cat([]byte{0x00, 0x80}, rep(0xff, 4), rep(0, 16)), 0},
 		// d = 1, q = j: the fifth bit is set for j >= 16.
-		{"Q5_0", "ramp j-16", ramp(func(j int) float32 { return float32(j - 16) }),
+		{gguf.Q5_0, "ramp j-16", ramp(func(j int) float32 { return float32(j - 16) }),
 			cat([]byte{0x00, 0x3c, 0x00, 0x00, 0xff, 0xff}, nibblePairs), 0},
-		{"Q5_1", "zeros", make([]float32, 32), make([]byte, 24), 0},
+		{gguf.Q5_1, "zeros", make([]float32, 32), make([]byte, 24), 0},
 		// d = 0.5, m = -4 (fp16 0xc400), q = j.
-		{"Q5_1", "ramp j/2-4", ramp(func(j int) float32 { return float32(j)/2 - 4 }),
+		{gguf.Q5_1, "ramp j/2-4", ramp(func(j int) float32 { return float32(j)/2 - 4 }),
 			cat([]byte{0x00, 0x38, 0x00, 0xc4, 0x00, 0x00, 0xff, 0xff}, nibblePairs), 0},
-		{"Q8_0", "zeros", make([]float32, 32), make([]byte, 34), 0},
+		{gguf.Q8_0, "zeros", make([]float32, 32), make([]byte, 34), 0},
 		// d = 1; halves round away from zero: -14.5 -> -15, 0.5 -> 1.
-		{"Q8_0", "halves", ramp(func(j int) float32 {
+		{gguf.Q8_0, "halves", ramp(func(j int) float32 {
 			if j == 0 {
 				return -127
 			}
@@ -120,9 +99,8 @@ func TestLegacyKnownBlocks(t *testing.T) {
 		}), cat([]byte{0x00, 0x3c}, q8), 0.5},
 	}
 	for _, tt := range tests {
-		t.Run(tt.typ+"/"+tt.name, func(t *testing.T) {
-			lt := legacyByName(t, tt.typ)
-			got, back := lt.roundTrip(tt.x)
+		t.Run(tt.typ.String()+"/"+tt.name, func(t *testing.T) {
+			got, back := roundTrip(tt.typ, tt.x)
 			if !bytes.Equal(got, tt.want) {
 				t.Fatalf("block\n got % x\nwant % x", got, tt.want)
 			}
@@ -147,9 +125,9 @@ func TestLegacyErrorBound(t *testing.T) {
 			for i := range x {
 				x[i] = float32(scale * max(-6, min(6, r.NormFloat64())))
 			}
-			q, back := lt.roundTrip(x)
+			q, back := roundTrip(lt.typ, x)
 			for b := range n / 32 {
-				d, m := lt.blockScales(q[b*lt.blockBytes:])
+				d, m := lt.blockScales(q[b*lt.typ.BlockBytes():])
 				for j := b * 32; j < b*32+32; j++ {
 					step := 0.5
 					if lt.clamps && math.Abs(float64(x[j])) > float64(lt.levels-1)*math.Abs(float64(d)) {
@@ -162,7 +140,7 @@ func TestLegacyErrorBound(t *testing.T) {
 					}
 					if err := math.Abs(float64(back[j] - x[j])); err > tol {
 						t.Fatalf("%s scale %g: element %d = %g decodes to %g (d %g, m %g): error %g > %g",
-							lt.name, scale, j, x[j], back[j], d, m, err, tol)
+							lt.typ, scale, j, x[j], back[j], d, m, err, tol)
 					}
 				}
 			}
@@ -209,13 +187,13 @@ func TestLegacyGridExact(t *testing.T) {
 				}
 				x[r.IntN(32)] = extreme
 			}
-			q, back := lt.roundTrip(x)
+			q, back := roundTrip(lt.typ, x)
 			if gd, gm := lt.blockScales(q); gd != d || gm != m {
-				t.Fatalf("%s: scales d %g m %g, want %g %g for %v", lt.name, gd, gm, d, m, x)
+				t.Fatalf("%s: scales d %g m %g, want %g %g for %v", lt.typ, gd, gm, d, m, x)
 			}
 			for j := range x {
 				if back[j] != x[j] {
-					t.Fatalf("%s: element %d = %g decodes to %g (d %g, m %g)", lt.name, j, x[j], back[j], d, m)
+					t.Fatalf("%s: element %d = %g decodes to %g (d %g, m %g)", lt.typ, j, x[j], back[j], d, m)
 				}
 			}
 		}
@@ -231,15 +209,15 @@ func TestLegacyRows(t *testing.T) {
 		x[i] = float32(r.NormFloat64())
 	}
 	for _, lt := range legacyTypes {
-		row, back := lt.roundTrip(x)
+		row, back := roundTrip(lt.typ, x)
 		for b := range 7 {
-			one, oneBack := lt.roundTrip(x[b*32 : b*32+32])
-			if !bytes.Equal(one, row[b*lt.blockBytes:(b+1)*lt.blockBytes]) {
-				t.Fatalf("%s: block %d differs when quantized alone", lt.name, b)
+			one, oneBack := roundTrip(lt.typ, x[b*32:b*32+32])
+			if bb := lt.typ.BlockBytes(); !bytes.Equal(one, row[b*bb:(b+1)*bb]) {
+				t.Fatalf("%s: block %d differs when quantized alone", lt.typ, b)
 			}
 			for j := range oneBack {
 				if oneBack[j] != back[b*32+j] {
-					t.Fatalf("%s: block %d element %d differs when dequantized alone", lt.name, b, j)
+					t.Fatalf("%s: block %d element %d differs when dequantized alone", lt.typ, b, j)
 				}
 			}
 		}

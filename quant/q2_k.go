@@ -2,7 +2,6 @@ package quant
 
 import (
 	"encoding/binary"
-	"math"
 
 	"nibble/engine/gguf"
 )
@@ -45,21 +44,14 @@ func QuantizeQ2_K(dst []byte, src []float32) {
 		x := src[b*gguf.QK_K : (b+1)*gguf.QK_K]
 		y := dst[b*q2KBytes : (b+1)*q2KBytes]
 
-		var maxSc, maxMin float32 // stay 0 unless some scale (min) is positive
 		for j := range scales {
 			sub := x[j*q2KSubSize : (j+1)*q2KSubSize]
 			for l, v := range sub {
-				w[l] = float32(math.Abs(float64(v)))
+				w[l] = abs32(v)
 			}
 			scales[j], mins[j] = searchScaleMin(sub, w[:], 3, -0.5, 0.1, 15, true, L[j*q2KSubSize:], laux[:])
-			// Comparisons, not max(): a NaN must be skipped as in C.
-			if scales[j] > maxSc {
-				maxSc = scales[j]
-			}
-			if mins[j] > maxMin {
-				maxMin = mins[j]
-			}
 		}
+		maxSc, maxMin := maxPositive(scales[:]), maxPositive(mins[:])
 
 		// The nibbles are not clamped: the largest rounds to exactly 15.
 		sc := y[:q2KQs]
@@ -82,17 +74,12 @@ func QuantizeQ2_K(dst []byte, src []float32) {
 		binary.LittleEndian.PutUint16(y[q2KD:], FP32ToFP16(d))
 		binary.LittleEndian.PutUint16(y[q2KDMin:], FP32ToFP16(dmin))
 
+		// Re-round with the scales and mins as stored.
 		d = FP16ToFP32(binary.LittleEndian.Uint16(y[q2KD:]))
 		dmin = FP16ToFP32(binary.LittleEndian.Uint16(y[q2KDMin:]))
 		for j := range scales {
-			sd := float32(d * float32(sc[j]&0xf))
-			if sd == 0 {
-				continue
-			}
-			sm := float32(dmin * float32(sc[j]>>4))
-			for i, v := range x[j*q2KSubSize : (j+1)*q2KSubSize] {
-				L[j*q2KSubSize+i] = uint8(max(0, min(3, nearestInt((v+sm)/sd))))
-			}
+			sd, sm := float32(d*float32(sc[j]&0xf)), float32(dmin*float32(sc[j]>>4))
+			asymRequantize(x[j*q2KSubSize:(j+1)*q2KSubSize], 3, sd, sm, L[j*q2KSubSize:])
 		}
 
 		for h := range 2 {

@@ -2,7 +2,6 @@ package quant
 
 import (
 	"encoding/binary"
-	"math"
 
 	"nibble/engine/gguf"
 )
@@ -42,14 +41,10 @@ func QuantizeQ3_K(dst []byte, src []float32) {
 		x := src[b*gguf.QK_K : (b+1)*gguf.QK_K]
 		y := dst[b*q3KBytes : (b+1)*q3KBytes]
 
-		var maxScale, amax float32
 		for j := range scales {
-			s := searchScaleQ3(x[j*q3KSubSize:(j+1)*q3KSubSize], 4, L[j*q3KSubSize:(j+1)*q3KSubSize])
-			scales[j] = s
-			if a := float32(math.Abs(float64(s))); a > amax {
-				amax, maxScale = a, s
-			}
+			scales[j] = searchScaleQ3(x[j*q3KSubSize:(j+1)*q3KSubSize], 4, L[j*q3KSubSize:(j+1)*q3KSubSize])
 		}
+		maxScale, _ := signedAbsMax(scales[:])
 
 		sc := y[q3KScales:q3KD]
 		clear(sc)
@@ -71,17 +66,11 @@ func QuantizeQ3_K(dst []byte, src []float32) {
 			binary.LittleEndian.PutUint16(y[q3KD:], 0)
 		}
 
-		// Re-round with the scales as stored. A sub-block whose stored scale
-		// is 0 keeps the levels of its search, as in llama.cpp.
+		// Re-round with the scales as stored.
 		d := FP16ToFP32(binary.LittleEndian.Uint16(y[q3KD:]))
 		for j := range scales {
 			sd := d * float32(q3KScale(sc, j))
-			if sd == 0 {
-				continue
-			}
-			for i, v := range x[j*q3KSubSize : (j+1)*q3KSubSize] {
-				L[j*q3KSubSize+i] = int8(4 + max(-4, min(3, nearestInt(v/sd))))
-			}
+			symRequantize(x[j*q3KSubSize:(j+1)*q3KSubSize], 4, sd, L[j*q3KSubSize:])
 		}
 
 		hmask := y[:q3KQs]

@@ -2,7 +2,6 @@ package quant
 
 import (
 	"encoding/binary"
-	"math"
 
 	"nibble/engine/gguf"
 )
@@ -25,11 +24,9 @@ func QuantizeQ4_0(dst []byte, src []float32) {
 	for b := range len(src) / gguf.QK {
 		x := src[b*gguf.QK : (b+1)*gguf.QK]
 		y := dst[b*q4_0Bytes : (b+1)*q4_0Bytes]
-		d := legacySignedMax(x) / -8
-		var id float32
-		if d != 0 {
-			id = 1 / d
-		}
+		m, _ := signedAbsMax(x)
+		d := m / -8
+		id := inverseOrZero(d)
 		binary.LittleEndian.PutUint16(y, FP32ToFP16(d))
 		for j := range gguf.QK / 2 {
 			// float32(...) keeps the product rounded before the add, as the
@@ -54,16 +51,4 @@ func DequantizeQ4_0(dst []float32, src []byte) {
 			y[j+gguf.QK/2] = float32(int32(q>>4)-8) * d
 		}
 	}
-}
-
-// legacySignedMax returns the element of x with the largest magnitude, sign
-// kept; the first one wins a tie, and it is 0 when x is all zeros.
-func legacySignedMax(x []float32) float32 {
-	var amax, max float32
-	for _, v := range x {
-		if a := float32(math.Abs(float64(v))); amax < a {
-			amax, max = a, v
-		}
-	}
-	return max
 }

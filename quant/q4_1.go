@@ -27,10 +27,7 @@ func QuantizeQ4_1(dst []byte, src []float32) {
 		y := dst[b*q4_1Bytes : (b+1)*q4_1Bytes]
 		lo, hi := legacyMinMax(x)
 		d := (hi - lo) / 15
-		var id float32
-		if d != 0 {
-			id = 1 / d
-		}
+		id := inverseOrZero(d)
 		binary.LittleEndian.PutUint16(y, FP32ToFP16(d))
 		binary.LittleEndian.PutUint16(y[2:], FP32ToFP16(lo))
 		for j := range gguf.QK / 2 {

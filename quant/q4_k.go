@@ -1,10 +1,6 @@
 package quant
 
-import (
-	"encoding/binary"
-
-	"nibble/engine/gguf"
-)
+import "nibble/engine/gguf"
 
 // Q4_K super-block, 256 elements in 144 bytes:
 //
@@ -44,14 +40,11 @@ func DequantizeQ4_K(dst []float32, src []byte) {
 	for b := range len(dst) / gguf.QK_K {
 		x := src[b*q4KBytes : (b+1)*q4KBytes]
 		y := dst[b*gguf.QK_K : (b+1)*gguf.QK_K]
-		d := FP16ToFP32(binary.LittleEndian.Uint16(x[k4D:]))
-		dmin := FP16ToFP32(binary.LittleEndian.Uint16(x[k4DMin:]))
+		sd, sm := k4SubScalesMins(x)
 		for p := range 4 {
 			qs := x[k4Header+32*p : k4Header+32*p+32]
-			sc, m := scaleMinK4(x[k4Scales:], 2*p)
-			d1, m1 := float32(d*float32(sc)), float32(dmin*float32(m))
-			sc, m = scaleMinK4(x[k4Scales:], 2*p+1)
-			d2, m2 := float32(d*float32(sc)), float32(dmin*float32(m))
+			d1, m1 := sd[2*p], sm[2*p]
+			d2, m2 := sd[2*p+1], sm[2*p+1]
 			y1 := y[64*p : 64*p+32]
 			y2 := y[64*p+32 : 64*p+64]
 			for l, q := range qs {

@@ -26,11 +26,9 @@ func QuantizeQ5_0(dst []byte, src []float32) {
 	for b := range len(src) / gguf.QK {
 		x := src[b*gguf.QK : (b+1)*gguf.QK]
 		y := dst[b*q5_0Bytes : (b+1)*q5_0Bytes]
-		d := legacySignedMax(x) / -16
-		var id float32
-		if d != 0 {
-			id = 1 / d
-		}
+		m, _ := signedAbsMax(x)
+		d := m / -16
+		id := inverseOrZero(d)
 		binary.LittleEndian.PutUint16(y, FP32ToFP16(d))
 		var qh uint32
 		for j := range gguf.QK / 2 {

@@ -28,10 +28,7 @@ func QuantizeQ5_1(dst []byte, src []float32) {
 		y := dst[b*q5_1Bytes : (b+1)*q5_1Bytes]
 		lo, hi := legacyMinMax(x)
 		d := (hi - lo) / 31
-		var id float32
-		if d != 0 {
-			id = 1 / d
-		}
+		id := inverseOrZero(d)
 		binary.LittleEndian.PutUint16(y, FP32ToFP16(d))
 		binary.LittleEndian.PutUint16(y[2:], FP32ToFP16(lo))
 		var qh uint32

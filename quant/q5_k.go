@@ -1,10 +1,6 @@
 package quant
 
-import (
-	"encoding/binary"
-
-	"nibble/engine/gguf"
-)
+import "nibble/engine/gguf"
 
 // Q5_K super-block, 256 elements in 176 bytes:
 //
@@ -54,15 +50,12 @@ func DequantizeQ5_K(dst []float32, src []byte) {
 	for b := range len(dst) / gguf.QK_K {
 		x := src[b*q5KBytes : (b+1)*q5KBytes]
 		y := dst[b*gguf.QK_K : (b+1)*gguf.QK_K]
-		d := FP16ToFP32(binary.LittleEndian.Uint16(x[k4D:]))
-		dmin := FP16ToFP32(binary.LittleEndian.Uint16(x[k4DMin:]))
 		qh := x[q5KQh:q5KQs]
+		sd, sm := k4SubScalesMins(x)
 		for p := range 4 {
 			qs := x[q5KQs+32*p : q5KQs+32*p+32]
-			sc, m := scaleMinK4(x[k4Scales:], 2*p)
-			d1, m1 := float32(d*float32(sc)), float32(dmin*float32(m))
-			sc, m = scaleMinK4(x[k4Scales:], 2*p+1)
-			d2, m2 := float32(d*float32(sc)), float32(dmin*float32(m))
+			d1, m1 := sd[2*p], sm[2*p]
+			d2, m2 := sd[2*p+1], sm[2*p+1]
 			y1 := y[64*p : 64*p+32]
 			y2 := y[64*p+32 : 64*p+64]
 			for l, q := range qs {

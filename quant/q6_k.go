@@ -2,7 +2,6 @@ package quant
 
 import (
 	"encoding/binary"
-	"math"
 
 	"nibble/engine/gguf"
 )
@@ -40,15 +39,10 @@ func QuantizeQ6_K(dst []byte, src []float32) {
 		x := src[b*gguf.QK_K : (b+1)*gguf.QK_K]
 		y := dst[b*q6KBytes : (b+1)*q6KBytes]
 
-		var maxScale, maxAbsScale float32
 		for j := range scales {
-			sub := x[j*q6KSubSize : (j+1)*q6KSubSize]
-			s := searchScaleSym(sub, 32, L[j*q6KSubSize:(j+1)*q6KSubSize])
-			scales[j] = s
-			if a := float32(math.Abs(float64(s))); a > maxAbsScale {
-				maxAbsScale, maxScale = a, s
-			}
+			scales[j] = searchScaleSym(x[j*q6KSubSize:(j+1)*q6KSubSize], 32, L[j*q6KSubSize:(j+1)*q6KSubSize])
 		}
+		maxScale, maxAbsScale := signedAbsMax(scales[:])
 		if maxAbsScale < groupMaxEpsSym {
 			clear(y)
 			continue
@@ -60,17 +54,11 @@ func QuantizeQ6_K(dst []byte, src []float32) {
 			y[q6KScales+j] = byte(int8(min(127, nearestInt(iscale*s))))
 		}
 
-		// Re-round with the scales as stored. A sub-block whose stored scale
-		// is 0 keeps the levels of its search, as in llama.cpp.
+		// Re-round with the scales as stored.
 		d := FP16ToFP32(binary.LittleEndian.Uint16(y[q6KD:]))
 		for j := range scales {
 			sd := d * float32(int8(y[q6KScales+j]))
-			if sd == 0 {
-				continue
-			}
-			for i, v := range x[j*q6KSubSize : (j+1)*q6KSubSize] {
-				L[j*q6KSubSize+i] = int8(32 + max(-32, min(31, nearestInt(v/sd))))
-			}
+			symRequantize(x[j*q6KSubSize:(j+1)*q6KSubSize], 32, sd, L[j*q6KSubSize:])
 		}
 
 		for h := range 2 {

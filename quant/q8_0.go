@@ -23,20 +23,21 @@ func QuantizeQ8_0(dst []byte, src []float32) {
 	for b := range len(src) / gguf.QK {
 		x := src[b*gguf.QK : (b+1)*gguf.QK]
 		y := dst[b*q8_0Bytes : (b+1)*q8_0Bytes]
-		var amax float32
-		for _, v := range x {
-			amax = max(amax, float32(math.Abs(float64(v))))
-		}
-		d := amax / 127
-		var id float32
-		if d != 0 {
-			id = 1 / d
-		}
+		d := q8Levels(y[2:], x)
 		binary.LittleEndian.PutUint16(y, FP32ToFP16(d))
-		for j, v := range x {
-			y[2+j] = byte(int8(math.Round(float64(v * id))))
-		}
 	}
+}
+
+// q8Levels writes the Q8_0 levels of the 32 values x into qs and returns
+// their scale d = max|x| / 127, not yet rounded to fp16 (Q8_1 uses it so).
+func q8Levels(qs []byte, x []float32) (d float32) {
+	_, amax := signedAbsMax(x)
+	d = amax / 127
+	id := inverseOrZero(d)
+	for j, v := range x {
+		qs[j] = byte(int8(math.Round(float64(v * id))))
+	}
+	return d
 }
 
 // DequantizeQ8_0 decodes Q8_0 blocks: len(src) must be 34 bytes per 32

@@ -2,7 +2,6 @@ package quant
 
 import (
 	"encoding/binary"
-	"math"
 
 	"nibble/engine/gguf"
 )
@@ -29,20 +28,10 @@ func QuantizeQ8_1(dst []byte, src []float32) {
 	for b := range len(src) / gguf.QK {
 		x := src[b*gguf.QK : (b+1)*gguf.QK]
 		y := dst[b*q8_1Bytes : (b+1)*q8_1Bytes]
-		var amax float32
-		for _, v := range x {
-			amax = max(amax, float32(math.Abs(float64(v))))
-		}
-		d := amax / 127
-		var id float32
-		if d != 0 {
-			id = 1 / d
-		}
+		d := q8Levels(y[4:], x)
 		var sum int32
-		for j, v := range x {
-			q := int8(math.Round(float64(v * id)))
-			y[4+j] = byte(q)
-			sum += int32(q)
+		for _, q := range y[4:] {
+			sum += int32(int8(q))
 		}
 		binary.LittleEndian.PutUint16(y, FP32ToFP16(d))
 		binary.LittleEndian.PutUint16(y[2:], FP32ToFP16(float32(sum)*d))

@@ -41,7 +41,7 @@ func TestQ8_KRoundTrip(t *testing.T) {
 		for i := range x {
 			x[i] = float32(r.NormFloat64() * sigma)
 		}
-		b, y := symRoundTrip(x, q8KBytes, QuantizeQ8_K, DequantizeQ8_K)
+		b, y := roundTrip(gguf.Q8_K, x)
 		for blk := range len(x) / 256 {
 			q8KCheck(t, x[blk*256:(blk+1)*256], b[blk*q8KBytes:(blk+1)*q8KBytes])
 		}
@@ -59,7 +59,7 @@ func TestQ8_KLayout(t *testing.T) {
 	for e := 1; e < 256; e++ {
 		x[e] = float32(e*37%253 - 126)
 	}
-	b, y := symRoundTrip(x, q8KBytes, QuantizeQ8_K, DequantizeQ8_K)
+	b, y := roundTrip(gguf.Q8_K, x)
 	if !bytes.Equal(b[:4], []byte{0x00, 0x00, 0x80, 0x3f}) {
 		t.Errorf("d bytes = % x, want 00 00 80 3f (1.0)", b[:4])
 	}
@@ -116,11 +116,5 @@ func TestQ8_KEdges(t *testing.T) {
 				t.Errorf("levels and bsums = % x, want zeros", b[4:])
 			}
 		})
-	}
-}
-
-func TestQ8_KSize(t *testing.T) {
-	if n, _ := gguf.Q8_K.RowBytes(256); n != q8KBytes || q8KBytes != 292 {
-		t.Errorf("Q8_K block is %d bytes here and %d in gguf, want 292", q8KBytes, n)
 	}
 }
