@@ -2,7 +2,6 @@ package quant
 
 import (
 	"encoding/binary"
-	"math"
 
 	"nibble/engine/gguf"
 )
@@ -40,10 +39,7 @@ func QuantizeIQ4_NL(dst []byte, src []float32) {
 		y := dst[b*iq4nlBytes : (b+1)*iq4nlBytes]
 		d := iq4nlScale(x)
 		binary.LittleEndian.PutUint16(y, FP32ToFP16(d))
-		var id float32
-		if d != 0 {
-			id = 1 / d
-		}
+		id := inverseOrZero(d)
 		for j := range gguf.QK / 2 {
 			lo := iq4nlIndex(float32(id * x[j]))
 			hi := iq4nlIndex(float32(id * x[j+gguf.QK/2]))
@@ -76,13 +72,10 @@ func DequantizeIQ4_NL(dst []float32, src []byte) {
 // below ggml's GROUP_MAX_EPS (1e-15) gets 0.
 func iq4nlScale(x []float32) float32 {
 	var w [gguf.QK]float32
-	var amax, max float32
 	for j, v := range x[:gguf.QK] {
 		w[j] = float32(v * v)
-		if a := float32(math.Abs(float64(v))); a > amax {
-			amax, max = a, v
-		}
 	}
+	max, amax := signedAbsMax(x[:gguf.QK])
 	if amax < 1e-15 {
 		return 0
 	}

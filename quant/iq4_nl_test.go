@@ -16,14 +16,6 @@ import (
 	"nibble/engine/refdata"
 )
 
-func iq4nlRoundTrip(x []float32) (b []byte, y []float32) {
-	b = make([]byte, len(x)/gguf.QK*iq4nlBytes)
-	y = make([]float32, len(x))
-	QuantizeIQ4_NL(b, x)
-	DequantizeIQ4_NL(y, b)
-	return b, y
-}
-
 func TestIQ4_NLRoundTrip(t *testing.T) {
 	r := rand.New(rand.NewPCG(20, 4))
 	for _, sigma := range []float64{1e-3, 1, 300} {
@@ -31,7 +23,7 @@ func TestIQ4_NLRoundTrip(t *testing.T) {
 		for i := range x {
 			x[i] = float32(r.NormFloat64() * sigma)
 		}
-		_, y := iq4nlRoundTrip(x)
+		_, y := roundTrip(gguf.IQ4_NL, x)
 		var se float64
 		for b := 0; b < len(x); b += gguf.QK {
 			var amax float64
@@ -65,7 +57,7 @@ func TestIQ4_NLZero(t *testing.T) {
 		tiny[j] = float32(j%3-1) * 9e-16
 	}
 	for name, x := range map[string][]float32{"zeros": make([]float32, gguf.QK), "tiny": tiny} {
-		b, y := iq4nlRoundTrip(x)
+		b, y := roundTrip(gguf.IQ4_NL, x)
 		if !bytes.Equal(b, want) {
 			t.Errorf("%s: got % x, want % x", name, b, want)
 		}
@@ -109,7 +101,7 @@ func TestIQ4_NLHandChecked(t *testing.T) {
 		{"single -2", single(-2), "88a4" + "8f" + strings.Repeat("88", 15)},
 	}
 	for _, tc := range tests {
-		b, _ := iq4nlRoundTrip(tc.x)
+		b, _ := roundTrip(gguf.IQ4_NL, tc.x)
 		if got := hex.EncodeToString(b); got != tc.want {
 			t.Errorf("%s: got %s, want %s", tc.name, got, tc.want)
 		}
@@ -135,7 +127,7 @@ func TestIQ4_NLGrid(t *testing.T) {
 			x[i] = ds[b] * iq4nlValues[q[i]]
 		}
 	}
-	blocks, y := iq4nlRoundTrip(x)
+	blocks, y := roundTrip(gguf.IQ4_NL, x)
 	for b := range nb {
 		blk := blocks[b*iq4nlBytes : (b+1)*iq4nlBytes]
 		if d := FP16ToFP32(uint16(blk[0]) | uint16(blk[1])<<8); d != ds[b] {
