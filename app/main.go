@@ -66,10 +66,17 @@ func commands() []command {
 	return []command{
 		{"chat", "chat with a model in the terminal", runChatCommand},
 		{"run", "continue a prompt with a model", runRunCommand},
+		{"list", "list the models in Nibble's catalog", runListCommand},
+		{"import", "add a GGUF model file to the catalog (kept in place by default)", runImportCommand},
+		{"show", "show a model of the catalog and its variants", runShowCommand},
+		{"rm", "remove a model or a variant from the catalog", runRmCommand},
 		{"quantize", "make a smaller copy of a model at a quantization level", runQuantizeCommand},
 		{"inspect", "show what a GGUF model file contains", runInspectCommand},
+		{"hw", "show what this computer has for running models", runHWCommand},
 		{"tokenize", "print the token ids of text read from standard input", runTokenizeCommand},
 		{"logits", "write a model's logits for given token ids (to compare with llama.cpp)", runLogitsCommand},
+		{"bench", "measure prompt and generation speed and peak memory, like llama-bench", runBenchCommand},
+		{"synth", "write a random-weight model in the shape of a real one, for benchmarks", runSynthCommand},
 		{"help", "list the commands, or explain one: nibble help COMMAND", runHelpCommand},
 	}
 }
