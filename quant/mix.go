@@ -119,26 +119,32 @@ func (m Mix) quantized() bool {
 }
 
 // Plan returns the type llama-quantize (c392e50, default options, no
-// importance matrix) gives each tensor of f: one entry per f.Tensors, same
-// index. Tensors it does not convert (norms and other 1-D tensors, position
+// importance matrix) gives each of a model's tensors: one entry per tensor,
+// same index; md is the model's metadata. Tensors it does not convert (norms and other 1-D tensors, position
 // embeddings, MoE router weights, …) keep their type; every other weight gets
 // the mix's base type, bumped or lowered by llama.cpp's rules for its name,
 // its layer and the model's shape, and replaced by a fallback type when its
 // row width is not a whole number of blocks.
 //
-// Plan fails when f lacks general.architecture or {arch}.block_count, when
+// Plan fails when md lacks general.architecture or {arch}.block_count, when
 // its attention tensors do not match its layers (llama-quantize aborts
 // then), or when a row width fits neither the chosen type nor a fallback.
 // A tensor may be planned as IQ4_NL: the fallback llama.cpp uses for Q2_K
 // and Q3_K rows whose width is not a multiple of 256. Weights that are
 // already quantized are planned like any other; whether to requantize them
 // is the caller's decision (llama-quantize refuses by default).
-func (m Mix) Plan(f *gguf.File) ([]gguf.Type, error) {
-	model, err := readModelFacts(f)
+func (m Mix) Plan(md Metadata, tensors []gguf.TensorInfo) ([]gguf.Type, error) {
+	model, err := readModelFacts(md)
 	if err != nil {
 		return nil, err
 	}
-	return m.plan(f.Tensors, model)
+	return m.plan(tensors, model)
+}
+
+// Metadata is the part of a model's metadata a plan reads: *gguf.File has it,
+// and a writer that has no file yet (a synthetic model) can provide it.
+type Metadata interface {
+	Get(key string) (gguf.Value, bool)
 }
 
 // modelFacts is what llama-quantize's type choice reads from the metadata.
@@ -150,41 +156,45 @@ type modelFacts struct {
 	experts int    // {arch}.expert_count; 0 when absent
 }
 
-// readModelFacts reads the facts from f's metadata the way llama.cpp's model
+// readModelFacts reads the facts from the metadata the way llama.cpp's model
 // loader does: head counts may be one number or one per layer.
-func readModelFacts(f *gguf.File) (modelFacts, error) {
+func readModelFacts(md Metadata) (modelFacts, error) {
 	var m modelFacts
 	var ok bool
-	if m.arch, ok = f.String("general.architecture"); !ok {
+	arch, _ := md.Get("general.architecture")
+	if m.arch, ok = arch.V.(string); !ok {
 		return m, fmt.Errorf("model has no general.architecture")
 	}
 	key := m.arch + ".block_count"
-	n, ok := f.Uint(key)
+	v, _ := md.Get(key)
+	n, ok := v.Uint()
 	if !ok || n > math.MaxInt32 {
 		return m, fmt.Errorf("model has no usable %s", key)
 	}
 	m.layers = int(n)
 	var err error
-	if m.heads, ok, err = perLayer(f, m.arch+".attention.head_count", m.layers); err != nil {
+	if m.heads, ok, err = perLayer(md, m.arch+".attention.head_count", m.layers); err != nil {
 		return m, err
 	} else if !ok {
 		m.heads = make([]int, m.layers)
 	}
-	if m.headsKV, ok, err = perLayer(f, m.arch+".attention.head_count_kv", m.layers); err != nil {
+	if m.headsKV, ok, err = perLayer(md, m.arch+".attention.head_count_kv", m.layers); err != nil {
 		return m, err
 	} else if !ok {
 		m.headsKV = m.heads
 	}
-	if e, ok := f.Uint(m.arch + ".expert_count"); ok {
-		m.experts = int(min(e, math.MaxInt32))
+	if v, ok := md.Get(m.arch + ".expert_count"); ok {
+		if e, ok := v.Uint(); ok {
+			m.experts = int(min(e, math.MaxInt32))
+		}
 	}
 	return m, nil
 }
 
 // perLayer reads key as either one integer for every layer or an array with
 // one integer per layer. ok is false when the key is absent.
-func perLayer(f *gguf.File, key string, layers int) (vals []int, ok bool, err error) {
-	v, found := f.Get(key)
+func perLayer(md Metadata, key string, layers int) (vals []int, ok bool, err error) {
+	v, found := md.Get(key)
 	if !found {
 		return nil, false, nil
 	}

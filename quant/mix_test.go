@@ -31,7 +31,7 @@ func TestPlanMatchesLlamaQuantize(t *testing.T) {
 			if ft, ok := ref.Uint("general.file_type"); !ok || ft != uint64(m.FileType) {
 				t.Errorf("reference general.file_type = %d, %v; mix says %d", ft, ok, m.FileType)
 			}
-			plan, err := m.Plan(src)
+			plan, err := m.Plan(src, src.Tensors)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -163,7 +163,7 @@ func TestPlanStories260K(t *testing.T) {
 	for _, m := range Mixes() {
 		t.Run(m.Name, func(t *testing.T) {
 			w := tests[m.Name]
-			plan, err := m.Plan(src)
+			plan, err := m.Plan(src, src.Tensors)
 			if w.err != "" {
 				if err == nil || !strings.Contains(err.Error(), w.err) {
 					t.Fatalf("Plan error = %v, want one naming %s", err, w.err)

@@ -70,7 +70,7 @@ func QuantizeFile(ctx context.Context, in, out string, opts Options) (Result, er
 	}
 	defer src.Close()
 
-	plan, err := opts.Mix.Plan(src)
+	plan, err := opts.Mix.Plan(src, src.Tensors)
 	if err != nil {
 		return Result{}, fmt.Errorf("quantize %s: %w", in, err)
 	}

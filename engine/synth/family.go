@@ -134,7 +134,7 @@ func (f Family) vocabulary(n int) *vocab {
 		v.scores = make([]float32, len(v.tokens), n)
 		for i, p := range spmPieces(n - len(v.tokens)) {
 			v.add(p, tokenNormal)
-			v.scores = append(v.scores, -float32(i)) // the earlier learned, the sooner merged
+			v.scores = append(v.scores, float32(-i)) // the earlier learned, the sooner merged
 		}
 		return v
 

@@ -3,8 +3,6 @@ package synth
 import (
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 
 	"nibble/engine/gguf"
 	"nibble/quant"
@@ -80,41 +78,13 @@ func (s Shape) tensors() []tensor {
 
 // plan returns s's tensors with the types mix gives them: quant's plan, as
 // llama-quantize would choose them for the same model in F32.
-//
-// Mix.Plan reads a *gguf.File: the model's facts through its metadata
-// lookups and the tensor list from its Tensors field. Only Open makes a
-// File, so the hyperparameters go into a small temporary GGUF without
-// tensors, and the opened File gets the planned tensor list.
 func (s Shape) plan(mix quant.Mix) ([]tensor, error) {
 	ts := s.tensors()
-	dir, err := os.MkdirTemp("", "nibble-synth-plan-*")
-	if err != nil {
-		return nil, fmt.Errorf("plan tensor types: %w", err)
+	infos := make([]gguf.TensorInfo, len(ts))
+	for i, t := range ts {
+		infos[i] = t.TensorInfo
 	}
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "hparams.gguf")
-	w, err := gguf.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("plan tensor types: %w", err)
-	}
-	defer w.Abort()
-	for _, kv := range s.hparams() {
-		if err := w.SetKV(kv.Key, kv.Value); err != nil {
-			return nil, err
-		}
-	}
-	if err := w.Commit(); err != nil {
-		return nil, err
-	}
-	f, err := gguf.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	for _, t := range ts {
-		f.Tensors = append(f.Tensors, t.TensorInfo)
-	}
-	types, err := mix.Plan(f)
+	types, err := mix.Plan(metadata(s.hparams()), infos)
 	if err != nil {
 		return nil, fmt.Errorf("plan tensor types for %s: %w", mix.Name, err)
 	}
@@ -122,6 +92,18 @@ func (s Shape) plan(mix quant.Mix) ([]tensor, error) {
 		ts[i].Type = types[i]
 	}
 	return ts, nil
+}
+
+// metadata lets quant read the key/value pairs a file is about to get.
+type metadata []gguf.KV
+
+func (md metadata) Get(key string) (gguf.Value, bool) {
+	for _, kv := range md {
+		if kv.Key == key {
+			return kv.Value, true
+		}
+	}
+	return gguf.Value{}, false
 }
 
 // hparams is general.architecture and the architecture's hyperparameters,

@@ -304,7 +304,7 @@ func TestWriteLoadsAndRuns(t *testing.T) {
 				t.Errorf("result %+v; file has %d bytes, %d params, %d tensors", res, st.Size(), f.ParamCount(), len(f.Tensors))
 			}
 
-			plan, err := mix.Plan(f)
+			plan, err := mix.Plan(f, f.Tensors)
 			if err != nil {
 				t.Fatal(err)
 			}
