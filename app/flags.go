@@ -44,3 +44,16 @@ func parseArgs(fs *flag.FlagSet, args []string, nPos int) ([]string, error) {
 	}
 	return pos, nil
 }
+
+// required checks that each named flag was given a value, printing which is
+// missing and the usage if not.
+func required(fs *flag.FlagSet, names ...string) error {
+	for _, name := range names {
+		if fs.Lookup(name).Value.String() == "" {
+			fmt.Fprintf(fs.Output(), "nibble %s: --%s is required\n", fs.Name(), name)
+			fs.Usage()
+			return errUsage
+		}
+	}
+	return nil
+}

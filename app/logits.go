@@ -29,10 +29,8 @@ func runLogitsCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	if *tokens == "" || *out == "" {
-		fmt.Fprintln(stderr, "nibble logits: --tokens and --out are required")
-		fs.Usage()
-		return errUsage
+	if err := required(fs, "tokens", "out"); err != nil {
+		return err
 	}
 	var ids []int32
 	for _, field := range strings.Fields(*tokens) {

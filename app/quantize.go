@@ -42,10 +42,8 @@ func runQuantizeCommand(ctx context.Context, args []string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	if o.mix == "" {
-		fmt.Fprintln(stderr, "nibble quantize: --type is required")
-		fs.Usage()
-		return errUsage
+	if err := required(fs, "type"); err != nil {
+		return err
 	}
 	o.in, o.out = pos[0], pos[1]
 	return runQuantize(ctx, o, stdout, stderr)

@@ -81,10 +81,8 @@ func runRunCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	if o.prompt == "" {
-		fmt.Fprintln(stderr, "nibble run: --prompt is required")
-		fs.Usage()
-		return errUsage
+	if err := required(fs, "prompt"); err != nil {
+		return err
 	}
 	o.path = pos[0]
 	return runRun(ctx, o, stdout, stderr)

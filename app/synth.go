@@ -45,10 +45,8 @@ func runSynthCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
-	if o.shape == "" {
-		fmt.Fprintln(stderr, "nibble synth: --shape is required")
-		fs.Usage()
-		return errUsage
+	if err := required(fs, "shape"); err != nil {
+		return err
 	}
 	o.out = pos[0]
 	return runSynth(ctx, o, stdout, stderr)
