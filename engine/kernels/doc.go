@@ -1,33 +1,42 @@
 // Package kernels holds the compute kernels of the inference engine's forward
-// pass: dot products of one weight row with an activation vector for every
-// weight type Nibble runs, matrix-vector products built on them, and a few
-// float32 vector helpers.
+// pass: dot products of weight rows with activation vectors for every weight
+// type Nibble runs, matrix products built on them, the encoding of
+// activations, and a few float32 vector helpers.
 //
 // The numbers follow llama.cpp's CPU backend (ggml-cpu), not a "dequantize
 // and multiply" scheme. Each weight type has an activation type (VecType, as
 // ggml's vec_dot_type): F32 weights take F32 activations, F16 and BF16 take
 // activations rounded to their own type, and quantized weights take quantized
-// activations (Q8_0, Q8_1 or Q8_K). A quantized dot product is an exact
-// integer sum of weight levels times int8 activation levels per block or
-// sub-block, scaled by the blocks' float factors and accumulated in float32 in
-// the order of ggml's generic (non-SIMD) C code. The float types' dot
-// products accumulate float32 products in float64, as ggml's generic
-// ggml_vec_dot_f32/f16/bf16 do.
+// activations (Q8_0, Q8_1 or Q8_K, QuantizeVec). A quantized dot product is
+// an exact integer sum of weight levels times activation levels per block or
+// sub-block, scaled by the blocks' float factors and accumulated in float32.
 //
-// QuantizeVec uses the reference quantizers (quantize_row_q8_0_ref, …), as
-// ggml's generic path does. ggml's SIMD builds quantize Q8_0 and Q8_1
-// activations with their own code that rounds halves to even (and on x86
-// multiplies by 127/max instead of 1/d), so on a tie an activation level
-// can differ from llama.cpp's by one.
+// Two families of kernels compute it:
+//
+//   - The engine's: MatMul and MatVec compute exactly what llama.cpp's x86
+//     build computes (x86.go says which kernel llama.cpp runs for which shape
+//     and number of tokens, and why the order matters): one token and a batch
+//     of tokens are summed in different orders, FMAs where llama.cpp fuses,
+//     8 or 16 accumulator lanes added up in the tree of its horizontal sums.
+//     QuantizeVec encodes activations with the same bytes as llama.cpp's x86
+//     from_float (activation.go).
+//   - The reference: Dot, ggml's generic C code (dot_*.go), plain and
+//     readable. The tests compare both with float64 arithmetic on the
+//     dequantized values; the engine does not use Dot.
 //
 // Everything here is plain Go and allocates nothing. Products that are added
 // to something are wrapped in an explicit float32(...) conversion so that Go
-// does not fuse them into a fused multiply-add on arm64 (or anywhere else):
-// the same input gives the same float32 result on every GOARCH.
+// does not fuse them into a fused multiply-add on arm64 (or anywhere else);
+// where llama.cpp fuses, FMA32 (or the same three steps written out in a hot
+// loop) computes the fused result exactly: the same input gives the same
+// float32 result on every GOARCH.
 //
 // Faster variants come later as assembly, one kernel at a time: a file for
 // one GOARCH, built without the purego tag, replaces that kernel's entry in
 // the kernels table from an init function when the CPU has the features it
-// needs. The generic Go function stays as the fallback and as the reference
-// the assembly is tested against; `-tags purego` keeps the generic ones.
+// needs. The Go function stays as the fallback and as the reference the
+// assembly is tested against: an assembly version of an x86-order kernel
+// must give the same bits (it can use the very instructions llama.cpp uses),
+// or document the order it uses instead and what that costs against the
+// reference logits. `-tags purego` keeps the Go ones.
 package kernels

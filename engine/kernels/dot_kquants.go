@@ -94,26 +94,7 @@ func dotQ3_K(w, a []byte, n int) float32 {
 	for b := range n / gguf.QK_K {
 		x := (*[q3KBytes]byte)(w[b*q3KBytes:])
 		y := (*[q8KBytes]byte)(a[b*q8KBytes:])
-		// Element 128h + 32s + l (l < 32): bits 2s, 2s+1 of qs[32h+l] and
-		// bit 4h+s of hmask[l] (moved to bit 2 below) make a level 0..7,
-		// stored minus 4.
-		for l, m := range x[:q3KQs] {
-			q0, q1 := x[q3KQs+l], x[q3KQs+32+l]
-			lv[l] = int8(q0&3|m<<2&4) - 4
-			lv[l+32] = int8(q0>>2&3|m<<1&4) - 4
-			lv[l+64] = int8(q0>>4&3|m&4) - 4
-			lv[l+96] = int8(q0>>6|m>>1&4) - 4
-			lv[l+128] = int8(q1&3|m>>2&4) - 4
-			lv[l+160] = int8(q1>>2&3|m>>3&4) - 4
-			lv[l+192] = int8(q1>>4&3|m>>4&4) - 4
-			lv[l+224] = int8(q1>>6|m>>5&4) - 4
-		}
-		sc := x[q3KScales:q3KD]
-		for j := range scales {
-			lo := sc[j%8] >> (4 * (j / 8)) & 0xf
-			hi := sc[8+j%4] >> (2 * (j / 4)) & 3
-			scales[j] = int32(lo|hi<<4) - 32
-		}
+		unpackQ3_K(x, &lv, &scales)
 		accumulate(&totals, fp16(x[q3KD:])*q8KD(y), &lv, (*[gguf.QK_K]byte)(y[4:]), scales[:])
 	}
 	return addTotals(0, &totals)
@@ -128,16 +109,7 @@ func dotQ4_K(w, a []byte, n int) float32 {
 	for b := range n / gguf.QK_K {
 		x := (*[q4KBytes]byte)(w[b*q4KBytes:])
 		y := (*[q8KBytes]byte)(a[b*q8KBytes:])
-		// Sub-block pair p: byte 32p+l holds element 64p+l in its low
-		// nibble and 64p+32+l in its high one.
-		for p := range 4 {
-			qs := x[k4Header+32*p : k4Header+32*p+32]
-			lo, hi := lv[64*p:64*p+32], lv[64*p+32:64*p+64]
-			for l, q := range qs {
-				lo[l] = int8(q & 0xf)
-				hi[l] = int8(q >> 4)
-			}
-		}
+		unpackQ4_K(x, &lv)
 		sum -= k4ScalesMins(x[:], y, &scales)
 		accumulate(&totals, fp16(x[:])*q8KD(y), &lv, (*[gguf.QK_K]byte)(y[4:]), scales[:])
 	}
@@ -153,17 +125,7 @@ func dotQ5_K(w, a []byte, n int) float32 {
 	for b := range n / gguf.QK_K {
 		x := (*[q5KBytes]byte)(w[b*q5KBytes:])
 		y := (*[q8KBytes]byte)(a[b*q8KBytes:])
-		// As Q4_K, plus 16 where bit 2p (low nibble) or 2p+1 (high
-		// nibble) of qh[l] is set.
-		qh := x[k4Header:q5KQs]
-		for p := range 4 {
-			qs := x[q5KQs+32*p : q5KQs+32*p+32]
-			lo, hi := lv[64*p:64*p+32], lv[64*p+32:64*p+64]
-			for l, q := range qs {
-				lo[l] = int8(q&0xf | qh[l]>>(2*p)&1<<4)
-				hi[l] = int8(q>>4 | qh[l]>>(2*p+1)&1<<4)
-			}
-		}
+		unpackQ5_K(x, &lv)
 		sum -= k4ScalesMins(x[:], y, &scales)
 		accumulate(&totals, fp16(x[:])*q8KD(y), &lv, (*[gguf.QK_K]byte)(y[4:]), scales[:])
 	}
@@ -178,23 +140,7 @@ func dotQ6_K(w, a []byte, n int) float32 {
 	for b := range n / gguf.QK_K {
 		x := (*[q6KBytes]byte)(w[b*q6KBytes:])
 		y := (*[q8KBytes]byte)(a[b*q8KBytes:])
-		// Half h, l < 32: low nibbles of ql[64h+l] and ql[64h+32+l] give
-		// elements 128h+l and +32, their high nibbles +64 and +96; bit
-		// pairs 0, 2, 4, 6 of qh[32h+l] are the top bits of the four.
-		for h := range 2 {
-			ql := x[64*h : 64*h+64]
-			qh := x[q6KQh+32*h : q6KQh+32*h+32]
-			out := lv[128*h : 128*h+128]
-			for l, q := range qh {
-				out[l] = int8(ql[l]&0xf|q&3<<4) - 32
-				out[l+32] = int8(ql[l+32]&0xf|q>>2&3<<4) - 32
-				out[l+64] = int8(ql[l]>>4|q>>4&3<<4) - 32
-				out[l+96] = int8(ql[l+32]>>4|q>>6<<4) - 32
-			}
-		}
-		for j, s := range x[q6KScales:q6KD] {
-			scales[j] = int32(int8(s))
-		}
+		unpackQ6_K(x, &lv, &scales)
 		accumulate(&totals, fp16(x[q6KD:])*q8KD(y), &lv, (*[gguf.QK_K]byte)(y[4:]), scales[:])
 	}
 	return addTotals(0, &totals)
@@ -203,21 +149,12 @@ func dotQ6_K(w, a []byte, n int) float32 {
 // k4ScalesMins unpacks the 6-bit scales of a Q4_K or Q5_K block x into
 // scales and returns the mins' part of its dot product with the Q8_K block y,
 // dmin·da·Σ m_j·(activation sum of sub-block j), to be subtracted.
-// Scales and mins are packed as documented at quant's k4Scales: sub-block
-// j < 4 has them in the low 6 bits of bytes j and j+4; j >= 4 has their low
-// 4 bits in byte j+4 and their top 2 bits in the top bits of bytes j-4 and j.
 func k4ScalesMins(x []byte, y *[q8KBytes]byte, scales *[8]int32) float32 {
-	q := x[k4Scales:k4Header]
+	var mins [8]int32
+	unpackK4Scales(x, scales, &mins)
 	var sumi int32
-	for j := range scales {
-		var sc, m byte
-		if j < 4 {
-			sc, m = q[j]&63, q[j+4]&63
-		} else {
-			sc, m = q[j+4]&0xf|q[j-4]>>6<<4, q[j+4]>>4|q[j]>>6<<4
-		}
-		scales[j] = int32(sc)
-		sumi += (bsum(y, 2*j) + bsum(y, 2*j+1)) * int32(m)
+	for j, m := range mins {
+		sumi += (bsum(y, 2*j) + bsum(y, 2*j+1)) * m
 	}
 	dmin := fp16(x[2:]) * q8KD(y)
 	return float32(dmin * float32(sumi))
@@ -264,4 +201,99 @@ func addTotals(sum float32, totals *[8]float32) float32 {
 		sum += t
 	}
 	return sum
+}
+
+// Unpacking of the K-quant super-blocks into one signed level per element
+// (lv) and one integer scale per sub-block, shared by the generic kernels
+// here and the x86-order ones (x86_kquants.go).
+
+// unpackQ3_K sets lv to the levels of a Q3_K block minus 4 and scales to
+// its 16 6-bit scales minus 32.
+func unpackQ3_K(x *[q3KBytes]byte, lv *[gguf.QK_K]int8, scales *[16]int32) {
+	// Element 128h + 32s + l (l < 32): bits 2s, 2s+1 of qs[32h+l] and
+	// bit 4h+s of hmask[l] (moved to bit 2 below) make a level 0..7,
+	// stored minus 4.
+	for l, m := range x[:q3KQs] {
+		q0, q1 := x[q3KQs+l], x[q3KQs+32+l]
+		lv[l] = int8(q0&3|m<<2&4) - 4
+		lv[l+32] = int8(q0>>2&3|m<<1&4) - 4
+		lv[l+64] = int8(q0>>4&3|m&4) - 4
+		lv[l+96] = int8(q0>>6|m>>1&4) - 4
+		lv[l+128] = int8(q1&3|m>>2&4) - 4
+		lv[l+160] = int8(q1>>2&3|m>>3&4) - 4
+		lv[l+192] = int8(q1>>4&3|m>>4&4) - 4
+		lv[l+224] = int8(q1>>6|m>>5&4) - 4
+	}
+	sc := x[q3KScales:q3KD]
+	for j := range scales {
+		lo := sc[j%8] >> (4 * (j / 8)) & 0xf
+		hi := sc[8+j%4] >> (2 * (j / 4)) & 3
+		scales[j] = int32(lo|hi<<4) - 32
+	}
+}
+
+// unpackQ4_K sets lv to the 4-bit levels of a Q4_K block: sub-block pair p,
+// byte 32p+l holds element 64p+l in its low nibble and 64p+32+l in its high
+// one.
+func unpackQ4_K(x *[q4KBytes]byte, lv *[gguf.QK_K]int8) {
+	for p := range 4 {
+		qs := x[k4Header+32*p : k4Header+32*p+32]
+		lo, hi := lv[64*p:64*p+32], lv[64*p+32:64*p+64]
+		for l, q := range qs {
+			lo[l] = int8(q & 0xf)
+			hi[l] = int8(q >> 4)
+		}
+	}
+}
+
+// unpackQ5_K sets lv to the 5-bit levels of a Q5_K block: as Q4_K, plus 16
+// where bit 2p (low nibble) or 2p+1 (high nibble) of qh[l] is set.
+func unpackQ5_K(x *[q5KBytes]byte, lv *[gguf.QK_K]int8) {
+	qh := x[k4Header:q5KQs]
+	for p := range 4 {
+		qs := x[q5KQs+32*p : q5KQs+32*p+32]
+		lo, hi := lv[64*p:64*p+32], lv[64*p+32:64*p+64]
+		for l, q := range qs {
+			lo[l] = int8(q&0xf | qh[l]>>(2*p)&1<<4)
+			hi[l] = int8(q>>4 | qh[l]>>(2*p+1)&1<<4)
+		}
+	}
+}
+
+// unpackK4Scales unpacks the 6-bit scales and mins of a Q4_K or Q5_K block,
+// packed as documented at quant's k4Scales: sub-block j < 4 has them in the
+// low 6 bits of bytes j and j+4; j >= 4 has their low 4 bits in byte j+4
+// and their top 2 bits in the top bits of bytes j-4 and j.
+func unpackK4Scales(x []byte, scales, mins *[8]int32) {
+	q := x[k4Scales:k4Header]
+	for j := range scales {
+		var sc, m byte
+		if j < 4 {
+			sc, m = q[j]&63, q[j+4]&63
+		} else {
+			sc, m = q[j+4]&0xf|q[j-4]>>6<<4, q[j+4]>>4|q[j]>>6<<4
+		}
+		scales[j], mins[j] = int32(sc), int32(m)
+	}
+}
+
+// unpackQ6_K sets lv to the levels of a Q6_K block minus 32 and scales to
+// its 16 signed 8-bit scales. Half h, l < 32: low nibbles of ql[64h+l] and
+// ql[64h+32+l] give elements 128h+l and +32, their high nibbles +64 and +96;
+// bit pairs 0, 2, 4, 6 of qh[32h+l] are the top bits of the four.
+func unpackQ6_K(x *[q6KBytes]byte, lv *[gguf.QK_K]int8, scales *[16]int32) {
+	for h := range 2 {
+		ql := x[64*h : 64*h+64]
+		qh := x[q6KQh+32*h : q6KQh+32*h+32]
+		out := lv[128*h : 128*h+128]
+		for l, q := range qh {
+			out[l] = int8(ql[l]&0xf|q&3<<4) - 32
+			out[l+32] = int8(ql[l+32]&0xf|q>>2&3<<4) - 32
+			out[l+64] = int8(ql[l]>>4|q>>4&3<<4) - 32
+			out[l+96] = int8(ql[l+32]>>4|q>>6<<4) - 32
+		}
+	}
+	for j, s := range x[q6KScales:q6KD] {
+		scales[j] = int32(int8(s))
+	}
 }

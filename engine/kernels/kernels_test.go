@@ -2,7 +2,10 @@ package kernels
 
 import (
 	"math"
+	"math/big"
 	"math/rand/v2"
+	"reflect"
+	"slices"
 	"testing"
 
 	"nibble/engine/gguf"
@@ -244,28 +247,205 @@ func TestDotEdgeCases(t *testing.T) {
 	}
 }
 
-// TestMatVecIsDotPerRow checks that MatVec gives, bit for bit, Dot of each
-// row, and leaves y beyond rows alone.
-func TestMatVecIsDotPerRow(t *testing.T) {
-	const rows, cols = 37, 512
+// TestX86KernelsMatchDequantized checks llama.cpp's x86-order kernels
+// (x86.go: each type's vec_dot, its tinyBLAS order where there is one, and
+// the repacked Q4_0 order) on random rows against the float64 dot product of
+// the dequantized values, with the tolerance of the generic kernels: they
+// add the same exact integer sums in other orders.
+func TestX86KernelsMatchDequantized(t *testing.T) {
+	rows := 200
+	if testing.Short() {
+		rows = 20
+	}
+	for _, tc := range weightTypes {
+		k := lookup(tc.w)
+		dots := map[string]dotFunc{"vec_dot": k.vecDot}
+		if k.gemm != nil {
+			dots["gemm"] = k.gemm
+		}
+		if tc.w == gguf.Q4_0 {
+			dots["q4_0_8x8"] = dotQ4_0x8
+		}
+		for name, dot := range dots {
+			t.Run(tc.w.String()+"/"+name, func(t *testing.T) {
+				r := rand.New(rand.NewPCG(uint64(tc.w), 11))
+				var worst float64
+				for i := range rows {
+					n := []int{256, 768, 4096, 2048}[i%4]
+					wq, aq := encode(t, tc.w, gaussian(r, n, 0.02)), encode(t, tc.vec, gaussian(r, n, 1))
+					want, mag := reference(t, tc.w, wq, aq, n)
+					worst = max(worst, checkResult(t, tc.w, n, dot(wq, aq, n), want, mag))
+				}
+				t.Logf("worst error %.2f units of 2^-24·Σ|w·a| over %d rows", worst, rows)
+			})
+		}
+	}
+}
+
+// TestMatMulRows checks that MatMul computes every element with the kernel
+// x86Dot picks, for one activation row and several, that a row range writes
+// only its rows, and that MatVec is MatMul of one row.
+func TestMatMulRows(t *testing.T) {
+	const rows, cols, n = 40, 512, 3
 	for _, tc := range weightTypes {
 		t.Run(tc.w.String(), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(uint64(tc.w), 2))
+			k := lookup(tc.w)
 			wq := encode(t, tc.w, gaussian(r, rows*cols, 0.02))
-			aq := encode(t, tc.vec, gaussian(r, cols, 1))
-			y := make([]float32, rows+1)
-			y[rows] = 42
-			MatVec(tc.w, wq, rows, cols, aq, y)
-			rb := len(wq) / rows
-			for i := range rows {
-				if want := Dot(tc.w, wq[i*rb:(i+1)*rb], aq, cols); y[i] != want {
-					t.Fatalf("row %d: MatVec %g, Dot %g", i, y[i], want)
+			aq := encode(t, tc.vec, gaussian(r, n*cols, 1))
+			rb, ab := len(wq)/rows, len(aq)/n
+			for _, tokens := range []int{1, n} {
+				dot := k.x86Dot(tc.w, rows, cols, tokens)
+				y := make([]float32, tokens*rows+1)
+				y[tokens*rows] = 42
+				for _, lo := range []int{0, 7, 23} { // three ranges covering all rows
+					hi := map[int]int{0: 7, 7: 23, 23: rows}[lo]
+					MatMul(tc.w, wq, rows, cols, aq, tokens, y, lo, hi)
+				}
+				for i := range tokens {
+					for row := range rows {
+						want := dot(wq[row*rb:(row+1)*rb], aq[i*ab:(i+1)*ab], cols)
+						if got := y[i*rows+row]; got != want {
+							t.Fatalf("%d tokens: y[%d][%d] = %g, the kernel gives %g", tokens, i, row, got, want)
+						}
+					}
+				}
+				if y[tokens*rows] != 42 {
+					t.Errorf("MatMul wrote past its rows")
+				}
+				if tokens == 1 {
+					v := make([]float32, rows)
+					MatVec(tc.w, wq, rows, cols, aq, v)
+					if !slices.Equal(v, y[:rows]) {
+						t.Errorf("MatVec differs from MatMul of one row")
+					}
 				}
 			}
-			if y[rows] != 42 {
-				t.Errorf("MatVec wrote past its rows")
-			}
 		})
+	}
+}
+
+// TestX86Dispatch checks which order x86Dot picks: llamafile's tinyBLAS
+// only for two tokens or more and the shapes it accepts, the repacked Q4_0
+// kernel for every Q4_0 matrix with a multiple of 8 rows.
+func TestX86Dispatch(t *testing.T) {
+	name := func(f dotFunc) string {
+		for _, c := range []struct {
+			f    dotFunc
+			name string
+		}{{gemmF32, "gemmF32"}, {vecDotF32, "vecDotF32"}, {gemmF16, "gemmF16"}, {vecDotF16, "vecDotF16"},
+			{gemmBF16, "gemmBF16"}, {vecDotBF16, "vecDotBF16"}, {dotQ4_0x8, "dotQ4_0x8"}, {vecDotQ4_0, "vecDotQ4_0"},
+			{gemmIQ4_NL, "gemmIQ4_NL"}, {vecDotIQ4_NL, "vecDotIQ4_NL"}, {vecDotQ6_K, "vecDotQ6_K"}} {
+			if reflect.ValueOf(f).Pointer() == reflect.ValueOf(c.f).Pointer() {
+				return c.name
+			}
+		}
+		return "?"
+	}
+	for _, c := range []struct {
+		w                  gguf.Type
+		rows, cols, tokens int
+		want               string
+	}{
+		{gguf.F32, 256, 256, 1, "vecDotF32"},
+		{gguf.F32, 256, 256, 2, "gemmF32"},
+		{gguf.F32, 64, 172, 32, "vecDotF32"}, // cols % 16
+		{gguf.F32, 6, 64, 32, "vecDotF32"},   // rows % 4
+		{gguf.F16, 256, 256, 64, "gemmF16"},
+		{gguf.F16, 256, 256, 1, "vecDotF16"},
+		{gguf.BF16, 256, 256, 64, "gemmBF16"},
+		{gguf.BF16, 256, 48, 64, "vecDotBF16"}, // cols % 32
+		{gguf.Q4_0, 256, 256, 1, "dotQ4_0x8"},
+		{gguf.Q4_0, 256, 256, 64, "dotQ4_0x8"},
+		{gguf.Q4_0, 252, 256, 64, "vecDotQ4_0"}, // not repacked: tinyBLAS_Q0, the vec_dot order
+		{gguf.IQ4_NL, 256, 256, 64, "gemmIQ4_NL"},
+		{gguf.IQ4_NL, 256, 256, 1, "vecDotIQ4_NL"},
+		{gguf.Q6_K, 256, 256, 64, "vecDotQ6_K"},
+	} {
+		if got := name(lookup(c.w).x86Dot(c.w, c.rows, c.cols, c.tokens)); got != c.want {
+			t.Errorf("%v %d×%d, %d tokens: %s, want %s", c.w, c.rows, c.cols, c.tokens, got, c.want)
+		}
+	}
+}
+
+// TestFMA32 checks fma32 against exact arithmetic, on random triples and on
+// triples built so that the sum lies within 2^-54 of a float32 halfway
+// point, where rounding through float64 first would round twice.
+func TestFMA32(t *testing.T) {
+	exact := func(a, b, c float32) float32 {
+		x := new(big.Float).SetPrec(200).SetFloat64(float64(a))
+		x.Mul(x, new(big.Float).SetPrec(200).SetFloat64(float64(b)))
+		x.Add(x, new(big.Float).SetPrec(200).SetFloat64(float64(c)))
+		f, _ := x.Float32()
+		return f
+	}
+	r := rand.New(rand.NewPCG(8, 9))
+	var naive int
+	for i := range 200000 {
+		a, b, c := float32(r.NormFloat64()), float32(r.NormFloat64()), float32(r.NormFloat64())
+		if i%2 == 0 {
+			// c·(1 ± 2^-e) · 2^-24·(1 ∓ 2^-e): just off c's halfway point.
+			c = float32(1 + r.Float64())
+			e, sign := r.IntN(10)+12, float64(1-2*r.IntN(2))
+			a = float32(1 + math.Ldexp(sign, -e))
+			b = float32(math.Ldexp(1-math.Ldexp(sign, -e), -24))
+		}
+		want := exact(a, b, c)
+		if got := fma32(a, b, c); got != want {
+			t.Fatalf("fma32(%g, %g, %g) = %g, want %g", a, b, c, got, want)
+		}
+		if float32(math.FMA(float64(a), float64(b), float64(c))) != want {
+			naive++
+		}
+	}
+	if naive == 0 {
+		t.Error("no case where rounding through float64 rounds twice: the test lost its teeth")
+	}
+}
+
+// TestQuantizeVecX86 checks the Q8_0/Q8_1 activation quantizer against the
+// reference one on random data (they may differ by one level here and there,
+// never more, and d and the level sums agree) and on the cases where they
+// must differ: a level exactly halfway (x86 rounds to even) and a scale
+// whose inverse rounds differently from 127/max.
+func TestQuantizeVecX86(t *testing.T) {
+	r := rand.New(rand.NewPCG(10, 11))
+	for _, typ := range []gguf.Type{gguf.Q8_0, gguf.Q8_1} {
+		off := 2
+		if typ == gguf.Q8_1 {
+			off = 4
+		}
+		x := gaussian(r, 32*1000, 1)
+		got := encode(t, typ, x)
+		want := make([]byte, len(got))
+		if err := quant.Quantize(typ, want, x); err != nil {
+			t.Fatal(err)
+		}
+		bb := typ.BlockBytes()
+		var diff int
+		for b := 0; b < len(got); b += bb {
+			if got[b] != want[b] || got[b+1] != want[b+1] {
+				t.Fatalf("%v block %d: d differs", typ, b/bb)
+			}
+			for j := b + off; j < b+bb; j++ {
+				if d := int(int8(got[j])) - int(int8(want[j])); d != 0 {
+					diff++
+					if d < -1 || d > 1 {
+						t.Fatalf("%v block %d: level %d vs %d", typ, b/bb, int8(got[j]), int8(want[j]))
+					}
+				}
+			}
+		}
+		t.Logf("%v: %d of %d levels differ from the reference quantizer by one", typ, diff, len(x))
+
+		// max 127, so 127/max = 1 and 2.5 is exactly halfway: 2 (even), the
+		// reference's roundf gives 3.
+		half := make([]float32, 32)
+		half[0], half[1], half[2] = 127, 2.5, -3.5
+		q := encode(t, typ, half)
+		if l1, l2 := int8(q[off+1]), int8(q[off+2]); l1 != 2 || l2 != -4 {
+			t.Errorf("%v: 2.5 and -3.5 at scale 1 quantize to %d and %d, want 2 and -4", typ, l1, l2)
+		}
 	}
 }
 

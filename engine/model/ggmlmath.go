@@ -1,6 +1,10 @@
 package model
 
-import "math"
+import (
+	"math"
+
+	"nibble/engine/kernels"
+)
 
 // The float arithmetic of llama.cpp's CPU backend where it is not plain
 // float32: the order in which its vectorized kernels add products up, and its
@@ -8,14 +12,16 @@ import "math"
 // so these follow its code paths: summing in another order moves results by
 // an ulp, which is enough to flip a later rounding to F16 (the KV cache, the
 // query, the softmax probabilities) or to an 8-bit quantization level, and
-// such flips add up to differences of 1e-3 to 1e-1 in the logits.
+// such flips add up to differences of 1e-3 to 1e-1 in the logits. This file
+// covers attention, softmax and SiLU; the matrix products follow the same
+// build in the kernels package (engine/kernels/x86.go says which kernel
+// llama.cpp runs for which shape, and in what order it sums), and the C
+// library's sinf, cosf and expf are in libm.go. With all three, the logits
+// of the reference models are bit-identical to llama.cpp's.
 
 // fma32 returns a·b+c rounded once to float32, as a vector FMA instruction
-// does. (Through float64 the sum can round twice when it falls exactly
-// halfway between two float32s; vanishingly rare.)
-func fma32(a, b, c float32) float32 {
-	return float32(math.FMA(float64(a), float64(b), float64(c)))
-}
+// does (kernels.FMA32).
+func fma32(a, b, c float32) float32 { return kernels.FMA32(a, b, c) }
 
 // reduce16 adds 16 lanes in the tree order of _mm512_reduce_add_ps (GCC):
 // upper half onto lower half, down to one lane.
@@ -97,6 +103,3 @@ func expVec(x float32) float32 {
 		fma32(0x1.ffffecp-1, b, 1))
 	return float32(float64(j) * math.Ldexp(1, int(n))) // _mm512_scalef_ps: exact product, one rounding
 }
-
-// expf is the C library's expf, correctly rounded.
-func expf(x float32) float32 { return float32(math.Exp(float64(x))) }

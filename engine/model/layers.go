@@ -47,7 +47,11 @@ func rmsNorm(out, x, w []float32, eps float32) {
 // of pair i is pos·base^(-2i/dims) divided by freqs[i] (Llama 3 frequency
 // factors, rope_freqs.weight; nil means 1) and scaled by RopeFreqScale. The
 // frequency is built by repeated float32 multiplication, as ggml does, not
-// with one power per pair, so that the angles round the same way.
+// with one power per pair, so that the angles round the same way. cos and
+// sin are glibc's cosf and sinf (libm.go), which round a few angles in a
+// hundred differently from math.Cos and math.Sin. The ratio base^(-2/dims)
+// is math.Pow rounded to float32, which equals glibc's powf for the 252
+// (base, dims) pairs checked (bases 10^4 to 10^7, dims 8 to 256).
 func (s *State) ropeTable(pos, n int, freqs []float32) {
 	c := &s.m.cfg
 	thetaScale := float32(math.Pow(float64(c.RopeFreqBase), float64(-2/float32(c.RopeDims))))
@@ -60,8 +64,8 @@ func (s *State) ropeTable(pos, n int, freqs []float32) {
 				t /= freqs[p]
 			}
 			t *= c.RopeFreqScale
-			tab[2*p] = float32(math.Cos(float64(t)))
-			tab[2*p+1] = float32(math.Sin(float64(t)))
+			tab[2*p] = cosf(t)
+			tab[2*p+1] = sinf(t)
 			theta *= thetaScale
 		}
 	}
@@ -244,14 +248,16 @@ func softmax(x []float32) {
 // swiglu sets gate[i] = silu(gate[i]) · up[i], silu(x) = x/(1+exp(-x)), the
 // gated activation of the Llama feed-forward network. The rows (of width
 // values) are computed as ggml's AVX-512 SiLU: expVec for each group of 16,
-// the C library's expf for the remainder.
+// glibc's expf (libm.go) for the remainder.
 func swiglu(gate, up []float32, width int) {
 	for r := 0; r < len(gate); r += width {
 		vec := width &^ 15
 		for i, g := range gate[r : r+width] {
-			e := expf(-g)
+			var e float32
 			if i < vec {
 				e = expVec(-g)
+			} else {
+				e = expf(-g)
 			}
 			gate[r+i] = g / (1 + e) * up[r+i]
 		}
@@ -283,9 +289,10 @@ const minRowsPerWorker = 64
 // matmul sets y = x·Wᵀ for a batch: row i of y ([n][w.rows]) is W times row
 // i of x ([n][w.cols]). Each row of x is first encoded as the activation type
 // of W's type (F32 stays F32, F16 weights take F16, quantized weights Q8_0,
-// Q8_1 or Q8_K), as llama.cpp does before its dot products. The rows of W are
-// split across the Model's threads; each worker reads its rows once for the
-// whole batch.
+// Q8_1 or Q8_K), as llama.cpp does before its dot products; kernels.MatMul
+// then sums every product in the order llama.cpp's x86 build uses for a
+// batch of this many tokens. The rows of W are split across the Model's
+// threads; each worker reads its rows once for the whole batch.
 func (s *State) matmul(y, x []float32, w matrix) {
 	n := len(x) / w.cols
 	vt := kernels.VecType(w.typ)
@@ -296,36 +303,45 @@ func (s *State) matmul(y, x []float32, w matrix) {
 	}
 	workers := min(s.m.threads, w.rows/minRowsPerWorker)
 	if workers <= 1 {
-		matRows(y, act, ab, w, 0, w.rows)
+		kernels.MatMul(w.typ, w.data, w.rows, w.cols, act, n, y, 0, w.rows)
 		return
 	}
 	var wg sync.WaitGroup
 	per := (w.rows + workers - 1) / workers
 	for lo := 0; lo < w.rows; lo += per {
-		wg.Go(func() { matRows(y, act, ab, w, lo, min(lo+per, w.rows)) })
+		wg.Go(func() { kernels.MatMul(w.typ, w.data, w.rows, w.cols, act, n, y, lo, min(lo+per, w.rows)) })
 	}
 	wg.Wait()
 }
 
-// matRows computes rows lo..hi of y = x·Wᵀ for every encoded activation row
-// of act (ab bytes each).
-func matRows(y []float32, act []byte, ab int, w matrix, lo, hi int) {
-	wr := w.data[lo*w.rowBytes : hi*w.rowBytes]
-	for i := range len(act) / ab {
-		kernels.MatVec(w.typ, wr, hi-lo, w.cols, act[i*ab:(i+1)*ab], y[i*w.rows+lo:i*w.rows+hi])
+// outputRows is llama.cpp's "skip computing output for unused tokens": in
+// the last layer, after attention, only the rows whose logits are wanted
+// go on (ggml_get_rows with inp_out_ids): all n rows when out holds a row
+// per token, the last one when it holds one row, none when it is empty.
+// It moves the kept rows of x and xb ([n][EmbeddingLength]) to the front
+// and returns how many there are. Besides saving the work, this is what
+// makes a prompt decoded for its last logits only match llama.cpp's: the
+// last layer's feed-forward network and the output projection then
+// multiply one row, which llama.cpp sums in its single-token order.
+func (s *State) outputRows(x, xb, out []float32, n int) int {
+	d, vocab := s.m.cfg.EmbeddingLength, s.m.cfg.VocabSize
+	switch len(out) {
+	case n * vocab:
+		return n
+	case 0:
+		return 0
 	}
+	copy(x, x[(n-1)*d:n*d])
+	copy(xb, xb[(n-1)*d:n*d])
+	return 1
 }
 
-// output computes the logits from the residual stream x ([n][n_embd]):
-// final RMSNorm, then the output projection, for every row if out holds n
-// rows and for the last row only otherwise (out empty: nothing).
+// output computes the logits from the residual stream x (the rows
+// outputRows kept): final RMSNorm, then the output projection (out empty:
+// nothing).
 func (s *State) output(out, x, norm []float32, w matrix) {
-	d := s.m.cfg.EmbeddingLength
 	if len(out) == 0 {
 		return
-	}
-	if len(out) == w.rows { // last token only
-		x = x[len(x)-d:]
 	}
 	xb := s.xb[:len(x)]
 	rmsNorm(xb, x, norm, s.m.cfg.RMSNormEpsilon)

@@ -83,6 +83,14 @@ func (m *qwen3) forward(s *State, tokens []int32, pos int, out []float32) {
 		s.rope(k, n)
 		s.attention(l, att, q, k, v, pos)
 		s.matmul(xb, att, b.AttnOutput)
+		if l == len(m.Blk)-1 { // only the rows whose logits are wanted go on
+			n = s.outputRows(x, xb, out, n)
+			if n == 0 {
+				return
+			}
+			x, xb = x[:n*c.EmbeddingLength], xb[:n*c.EmbeddingLength]
+			gate, up = gate[:n*c.FeedForwardLength], up[:n*c.FeedForwardLength]
+		}
 		add(x, xb)
 
 		// Feed-forward: x += Wdown · (silu(Wgate·norm(x)) ⊙ Wup·norm(x)).

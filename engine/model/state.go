@@ -133,11 +133,12 @@ func (s *State) Truncate(n int) {
 //   - len(tokens)·VocabSize: the logits after every token, row i for
 //     tokens[i] (perplexity, scoring).
 //
-// Cost: about 2 × (weights' parameter count) multiply-adds per token, plus
-// attention over the cached positions; the output projection (VocabSize ×
-// EmbeddingLength) only for the rows asked for. Forward allocates nothing
-// (with Threads 1; more threads start a goroutine per worker per matrix).
-// Errors (bad arguments, context full) leave the State unchanged.
+// Cost: one multiply-add per weight per token, plus attention over the
+// cached positions (Layers · Heads · 2·HeadDim per position); the output
+// projection (VocabSize × EmbeddingLength) only for the rows asked for.
+// Forward allocates nothing with Threads 1; more threads start a goroutine
+// per worker per matrix. Errors (bad arguments, context full) are reported
+// before any work and leave the State unchanged.
 func (s *State) Forward(tokens []int32, pos int, logits []float32) error {
 	c := &s.m.cfg
 	switch {
@@ -157,8 +158,14 @@ func (s *State) Forward(tokens []int32, pos int, logits []float32) error {
 	}
 	all := len(logits) == len(tokens)*c.VocabSize
 	s.batched = len(tokens) > 1
-	for start := 0; start < len(tokens); start += batchSize {
-		end := min(start+batchSize, len(tokens))
+	for start, end := 0, 0; start < len(tokens); start = end {
+		end = min(start+batchSize, len(tokens))
+		if len(tokens)-end == 1 {
+			// Never leave one token alone: llama.cpp decodes the whole call
+			// as one batch, and one token is summed in another order
+			// (kernels.MatMul, s.batched).
+			end--
+		}
 		var out []float32 // this batch's share of logits
 		switch {
 		case all:
