@@ -454,7 +454,7 @@ func TestQuantizeVecX86(t *testing.T) {
 func TestMisusePanics(t *testing.T) {
 	q4 := make([]byte, 18*8)
 	q8 := make([]byte, 34*8)
-	y := make([]float32, 4)
+	y := make([]float32, 8)
 	cases := map[string]func(){
 		"unsupported type":    func() { VecType(gguf.Q8_K) },
 		"partial block":       func() { Dot(gguf.Q4_0, q4, q8, 40) },
@@ -463,6 +463,9 @@ func TestMisusePanics(t *testing.T) {
 		"short weights":       func() { MatVec(gguf.Q4_0, q4, 5, 64, q8, y) },
 		"short output":        func() { MatVec(gguf.Q4_0, q4, 4, 32, q8, y[:3]) },
 		"wrong vector length": func() { QuantizeVec(gguf.Q8_0, q8[:33], make([]float32, 32)) },
+		"MatMul short output": func() { MatMul(gguf.Q4_0, q4, 4, 32, q8, 2, y[:7], 0, 4) },
+		"MatMul short input":  func() { MatMul(gguf.Q4_0, q4, 4, 32, q8[:60], 2, make([]float32, 8), 0, 4) },
+		"MatMul bad range":    func() { MatMul(gguf.Q4_0, q4, 4, 32, q8, 1, y, 2, 5) },
 	}
 	for name, f := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -16,13 +16,24 @@ import (
 // default. Every integer sum is exact whatever its order, so what has to be
 // reproduced is where float32 results are rounded: which products are fused
 // into one FMA, how many accumulator lanes there are, which element goes to
-// which lane, and the tree that adds the lanes up at the end. Reproducing
-// that makes ts5m-F32 and ts5m-F16 logits bit-identical to llama.cpp's and
-// the quantized ones agree far below the top-two margins (see
-// engine/model/reference_test.go). The generic kernels (dot_*.go, Dot) are
+// which lane, and the tree that adds the lanes up at the end. One ulp of
+// difference in one sum is enough to flip a later rounding to F16 or to an
+// 8-bit activation level, and such flips moved the logits by 1e-3 (F32) to
+// 0.1 (quantized) and swapped near-tied top tokens. Reproducing the order
+// (with the engine/model package doing the same for attention and glibc's
+// float functions) makes the logits of all 18 reference models bit-identical
+// to llama.cpp's, for a whole prompt and token by token
+// (engine/model/reference_test.go). The generic kernels (dot_*.go, Dot) are
 // ggml's plain C code and stay as the readable reference the tests compare
 // these with; an assembly kernel for one GOARCH must give the same bits as
 // the Go function it replaces here, or say in its own doc why it does not.
+//
+// The reference data exercises most of these paths: tinyBLAS for F32, F16,
+// BF16, Q8_0 and Q5_0, the repacked Q4_0 GEMM and GEMV, ggml_vec_dot_f32
+// with and without a remainder, and the vec_dot of Q8_0, Q4_1, Q5_1 and
+// every K-quant. Ported from the source but not checked against llama.cpp's
+// output: the single-token vec_dot of F16 and BF16, unrepacked Q4_0 (a Q4_0
+// matrix with rows%8 != 0), and IQ4_NL.
 //
 // Which kernel llama.cpp runs for y = W·x (ggml_compute_forward_mul_mat,
 // ggml-cpu.c) depends on the weight type, the shape, and how many activation
@@ -53,9 +64,10 @@ import (
 // Q8_1 with ggml-cpu's own AVX2 quantize_row_q8_0/q8_1, which multiply by
 // 127/max instead of 1/d and round halves to even (QuantizeVec, activation.go).
 //
-// Where the C source leaves the choice to the compiler (GCC fuses a scalar
-// "s += a*b" into an FMA under its default -ffp-contract=fast), the kernels
-// here fuse too and say so.
+// Where the C source leaves the choice to the compiler, the kernels follow
+// what GCC 12 -O3 makes of it and say so: it fuses a scalar "s += a*b" into
+// an FMA (its default -ffp-contract=fast), unless it vectorizes the loop,
+// which it does for the remainder of ggml_vec_dot_f32 (vecDotF32).
 //
 // Not reproduced: VDPBF16PS treats BF16 subnormal inputs as zero and flushes
 // subnormal results (no realistic weight or activation is that small), and

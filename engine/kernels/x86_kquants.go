@@ -31,15 +31,31 @@ func kLanes(lv *[gguf.QK_K]int8, q8 *[gguf.QK_K]byte, scales []int32) (sumi [8]i
 	return sumi
 }
 
-// fmaLanes sets acc[t] = fma(d, sumi[t], acc[t]).
+// fmaLanes sets acc[t] = fma(d, float32(sumi[t]), acc[t]) for the 8 lanes
+// (_mm256_fmadd_ps after _mm256_cvtepi32_ps). Every lane sum of every type
+// is at most 2^24 in magnitude (Q6_K's largest: 128·32·128·32), so it is
+// exact in float32 and the conversion rounds nothing. fma32 is spelt out
+// eight times: eight independent chains, which the processor overlaps (the
+// float conversions write only part of their register, so a loop would wait
+// for the previous lane at every step).
 func fmaLanes(acc *[8]float32, d float32, sumi *[8]int32) {
-	for t, v := range sumi {
-		s := float64(d)*float64(v) + float64(acc[t]) // fma32, inlined
-		if halfway(s) {
-			s = float64(fma32Tie(d, float32(v), acc[t]))
+	d64 := float64(d)
+	s0 := d64*float64(sumi[0]) + float64(acc[0])
+	s1 := d64*float64(sumi[1]) + float64(acc[1])
+	s2 := d64*float64(sumi[2]) + float64(acc[2])
+	s3 := d64*float64(sumi[3]) + float64(acc[3])
+	s4 := d64*float64(sumi[4]) + float64(acc[4])
+	s5 := d64*float64(sumi[5]) + float64(acc[5])
+	s6 := d64*float64(sumi[6]) + float64(acc[6])
+	s7 := d64*float64(sumi[7]) + float64(acc[7])
+	if halfway(s0) || halfway(s1) || halfway(s2) || halfway(s3) || halfway(s4) || halfway(s5) || halfway(s6) || halfway(s7) {
+		for t, v := range sumi {
+			acc[t] = fma32(d, float32(v), acc[t])
 		}
-		acc[t] = float32(s)
+		return
 	}
+	acc[0], acc[1], acc[2], acc[3] = float32(s0), float32(s1), float32(s2), float32(s3)
+	acc[4], acc[5], acc[6], acc[7] = float32(s4), float32(s5), float32(s6), float32(s7)
 }
 
 // vecDotQ2_K is ggml_vec_dot_q2_K_q8_K (AVX2): per super-block, first the
