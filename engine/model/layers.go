@@ -347,3 +347,59 @@ func (s *State) output(out, x, norm []float32, w matrix) {
 	rmsNorm(xb, x, norm, s.m.cfg.RMSNormEpsilon)
 	s.matmul(out, xb, w)
 }
+
+// activations are one forward call's views of the State's buffers, for the n
+// tokens being evaluated (shapes in the comments).
+type activations struct {
+	n    int
+	x    []float32 // residual stream [n][n_embd]
+	xb   []float32 // [n][n_embd]
+	q    []float32 // [n][n_q]
+	k    []float32 // [n][n_kv]
+	v    []float32 // [n][n_kv]
+	att  []float32 // [n][n_q]
+	gate []float32 // [n][n_ff]
+	up   []float32 // [n][n_ff]
+}
+
+func (s *State) activations(n int) activations {
+	c := &s.m.cfg
+	return activations{
+		n:    n,
+		x:    s.x[:n*c.EmbeddingLength],
+		xb:   s.xb[:n*c.EmbeddingLength],
+		q:    s.q[:n*c.Heads*c.HeadDim],
+		k:    s.k[:n*c.KVHeads*c.HeadDim],
+		v:    s.v[:n*c.KVHeads*c.HeadDim],
+		att:  s.att[:n*c.Heads*c.HeadDim],
+		gate: s.hb[:n*c.FeedForwardLength],
+		up:   s.hb2[:n*c.FeedForwardLength],
+	}
+}
+
+// keepOutputRows is called after the last layer's attention: it keeps only
+// the rows whose logits out asks for (see outputRows) and reports whether
+// any are left to finish.
+func (s *State) keepOutputRows(a *activations, out []float32) bool {
+	c := &s.m.cfg
+	a.n = s.outputRows(a.x, a.xb, out, a.n)
+	a.x, a.xb = a.x[:a.n*c.EmbeddingLength], a.xb[:a.n*c.EmbeddingLength]
+	a.gate, a.up = a.gate[:a.n*c.FeedForwardLength], a.up[:a.n*c.FeedForwardLength]
+	return a.n > 0
+}
+
+// feedForward adds the SwiGLU feed-forward block to the residual stream:
+// x += Wdown · (silu(Wgate·norm(x) + bg) ⊙ (Wup·norm(x) + bu)) + bd, where
+// the biases may be nil (most models have none).
+func (s *State) feedForward(a *activations, norm []float32, gate, up, down matrix, gateBias, upBias, downBias []float32) {
+	c := &s.m.cfg
+	rmsNorm(a.xb, a.x, norm, c.RMSNormEpsilon)
+	s.matmul(a.gate, a.xb, gate)
+	s.matmul(a.up, a.xb, up)
+	addBias(a.gate, gateBias)
+	addBias(a.up, upBias)
+	swiglu(a.gate, a.up, c.FeedForwardLength)
+	s.matmul(a.xb, a.gate, down)
+	addBias(a.xb, downBias)
+	add(a.x, a.xb)
+}

@@ -58,49 +58,31 @@ func loadQwen3(b *binder) network {
 
 func (m *qwen3) forward(s *State, tokens []int32, pos int, out []float32) {
 	c := &s.m.cfg
-	n := len(tokens)
-	x := s.x[:n*c.EmbeddingLength]       // residual stream [n][n_embd]
-	xb := s.xb[:n*c.EmbeddingLength]     // [n][n_embd]
-	q := s.q[:n*c.Heads*c.HeadDim]       // [n][n_q]
-	k := s.k[:n*c.KVHeads*c.HeadDim]     // [n][n_kv]
-	v := s.v[:n*c.KVHeads*c.HeadDim]     // [n][n_kv]
-	att := s.att[:n*c.Heads*c.HeadDim]   // [n][n_q]
-	gate := s.hb[:n*c.FeedForwardLength] // [n][n_ff]
-	up := s.hb2[:n*c.FeedForwardLength]  // [n][n_ff]
-	s.ropeTable(pos, n, nil)
-	embed(x, m.TokenEmbd, tokens)
+	a := s.activations(len(tokens))
+	s.ropeTable(pos, a.n, nil)
+	embed(a.x, m.TokenEmbd, tokens)
 
 	for l, b := range m.Blk {
 		// Attention: x += Wo · attention(rope(norm_q(Wq·norm(x))), rope(norm_k(Wk·norm(x))), Wv·norm(x)),
 		// norm_q and norm_k applied to each head separately.
-		rmsNorm(xb, x, b.AttnNorm, c.RMSNormEpsilon)
-		s.matmul(q, xb, b.AttnQ)
-		s.matmul(k, xb, b.AttnK)
-		s.matmul(v, xb, b.AttnV)
-		rmsNorm(q, q, b.AttnQNorm, c.RMSNormEpsilon) // rows of HeadDim: one per head
-		rmsNorm(k, k, b.AttnKNorm, c.RMSNormEpsilon)
-		s.rope(q, n)
-		s.rope(k, n)
-		s.attention(l, att, q, k, v, pos)
-		s.matmul(xb, att, b.AttnOutput)
-		if l == len(m.Blk)-1 { // only the rows whose logits are wanted go on
-			n = s.outputRows(x, xb, out, n)
-			if n == 0 {
-				return
-			}
-			x, xb = x[:n*c.EmbeddingLength], xb[:n*c.EmbeddingLength]
-			gate, up = gate[:n*c.FeedForwardLength], up[:n*c.FeedForwardLength]
+		rmsNorm(a.xb, a.x, b.AttnNorm, c.RMSNormEpsilon)
+		s.matmul(a.q, a.xb, b.AttnQ)
+		s.matmul(a.k, a.xb, b.AttnK)
+		s.matmul(a.v, a.xb, b.AttnV)
+		rmsNorm(a.q, a.q, b.AttnQNorm, c.RMSNormEpsilon) // rows of HeadDim: one per head
+		rmsNorm(a.k, a.k, b.AttnKNorm, c.RMSNormEpsilon)
+		s.rope(a.q, a.n)
+		s.rope(a.k, a.n)
+		s.attention(l, a.att, a.q, a.k, a.v, pos)
+		s.matmul(a.xb, a.att, b.AttnOutput)
+		if l == len(m.Blk)-1 && !s.keepOutputRows(&a, out) { // only rows whose logits are wanted go on
+			return
 		}
-		add(x, xb)
+		add(a.x, a.xb)
 
 		// Feed-forward: x += Wdown · (silu(Wgate·norm(x)) ⊙ Wup·norm(x)).
-		rmsNorm(xb, x, b.FFNNorm, c.RMSNormEpsilon)
-		s.matmul(gate, xb, b.FFNGate)
-		s.matmul(up, xb, b.FFNUp)
-		swiglu(gate, up, c.FeedForwardLength)
-		s.matmul(xb, gate, b.FFNDown)
-		add(x, xb)
+		s.feedForward(&a, b.FFNNorm, b.FFNGate, b.FFNUp, b.FFNDown, nil, nil, nil)
 	}
 
-	s.output(out, x, m.OutputNorm, m.Output) // logits [n or 1][n_vocab]
+	s.output(out, a.x, m.OutputNorm, m.Output) // logits [n or 1][n_vocab]
 }
