@@ -73,6 +73,7 @@ func commands() []command {
 		{"quantize", "make a smaller copy of a model at a quantization level", runQuantizeCommand},
 		{"inspect", "show what a GGUF model file contains", runInspectCommand},
 		{"hw", "show what this computer has for running models", runHWCommand},
+		{"advise", "tell which quantization level of a model runs well on this computer", runAdviseCommand},
 		{"tokenize", "print the token ids of text read from standard input", runTokenizeCommand},
 		{"logits", "write a model's logits for given token ids (to compare with llama.cpp)", runLogitsCommand},
 		{"bench", "measure prompt and generation speed and peak memory, like llama-bench", runBenchCommand},
