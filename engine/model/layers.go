@@ -391,15 +391,15 @@ func (s *State) keepOutputRows(a *activations, out []float32) bool {
 // feedForward adds the SwiGLU feed-forward block to the residual stream:
 // x += Wdown · (silu(Wgate·norm(x) + bg) ⊙ (Wup·norm(x) + bu)) + bd, where
 // the biases may be nil (most models have none).
-func (s *State) feedForward(a *activations, norm []float32, gate, up, down matrix, gateBias, upBias, downBias []float32) {
+func (s *State) feedForward(a *activations, w *ffnWeights, gateBias, upBias, downBias []float32) {
 	c := &s.m.cfg
-	rmsNorm(a.xb, a.x, norm, c.RMSNormEpsilon)
-	s.matmul(a.gate, a.xb, gate)
-	s.matmul(a.up, a.xb, up)
+	rmsNorm(a.xb, a.x, w.FFNNorm, c.RMSNormEpsilon)
+	s.matmul(a.gate, a.xb, w.FFNGate)
+	s.matmul(a.up, a.xb, w.FFNUp)
 	addBias(a.gate, gateBias)
 	addBias(a.up, upBias)
 	swiglu(a.gate, a.up, c.FeedForwardLength)
-	s.matmul(a.xb, a.gate, down)
+	s.matmul(a.xb, a.gate, w.FFNDown)
 	addBias(a.xb, downBias)
 	add(a.x, a.xb)
 }
