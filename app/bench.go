@@ -198,14 +198,13 @@ func (b *bencher) textGeneration(ctx context.Context, n int) (float64, error) {
 }
 
 // kernelNames says which kernel multiplies each weight type of f's
-// matrices. The kernels package has one plain-Go implementation per type
-// (no assembly yet, nor names for variants), so that is what every
-// supported type reports.
+// matrices for one token on this CPU (kernels.Name: "go", or the native
+// kernel's instruction set).
 func kernelNames(f *gguf.File) map[string]string {
 	names := map[string]string{}
 	for _, t := range f.Tensors {
 		if len(t.Dims) >= 2 && kernels.Supported(t.Type) {
-			names[t.Type.String()] = "generic Go"
+			names[t.Type.String()] = kernels.Name(t.Type)
 		}
 	}
 	return names

@@ -17,16 +17,38 @@ import (
 // the last level of a few elements. len(x) must be a multiple of t's block
 // size and len(dst) exactly t.RowBytes(len(x)); it panics otherwise.
 func QuantizeVec(t gguf.Type, dst []byte, x []float32) {
+	if n, ok := t.RowBytes(len(x)); !ok || n != len(dst) {
+		panic("kernels: QuantizeVec: " + t.String() + " row of wrong size")
+	}
 	switch t {
 	case gguf.Q8_0, gguf.Q8_1:
-		if n, ok := t.RowBytes(len(x)); !ok || n != len(dst) {
-			panic("kernels: QuantizeVec: " + t.String() + " row of wrong size")
-		}
-		quantizeQ8x86(dst, x, t == gguf.Q8_1)
+		quantizeQ8(dst, x, t == gguf.Q8_1)
+	case gguf.Q8_K:
+		quantizeQ8K(dst, x)
+	case gguf.F16:
+		quantizeF16(dst, x)
 	default:
-		if err := quant.Quantize(t, dst, x); err != nil {
-			panic("kernels: QuantizeVec: " + err.Error())
-		}
+		mustQuantize(t, dst, x)
+	}
+}
+
+// The activation encoders that native code may replace (from init, when
+// the CPU has the instructions; they must give the same bytes):
+// quantizeQ8 is quantizeQ8x86, quantizeQ8K the reference Q8_K quantizer and
+// quantizeF16 the rounding to half floats (the F16 weights' activations and
+// the KV cache).
+var (
+	quantizeQ8  = quantizeQ8x86
+	quantizeQ8K = func(dst []byte, x []float32) { mustQuantize(gguf.Q8_K, dst, x) }
+	quantizeF16 = func(dst []byte, x []float32) { mustQuantize(gguf.F16, dst, x) }
+)
+
+// portableQ8, portableQ8K and portableF16 are the Go encoders, the reference for native ones.
+var portableQ8, portableQ8K, portableF16 = quantizeQ8, quantizeQ8K, quantizeF16
+
+func mustQuantize(t gguf.Type, dst []byte, x []float32) {
+	if err := quant.Quantize(t, dst, x); err != nil {
+		panic("kernels: QuantizeVec: " + err.Error())
 	}
 }
 

@@ -11,32 +11,27 @@
 // an exact integer sum of weight levels times activation levels per block or
 // sub-block, scaled by the blocks' float factors and accumulated in float32.
 //
-// Two families of kernels compute it:
+// MatMul and MatVec compute exactly what llama.cpp's x86 build computes
+// (x86.go says which kernel llama.cpp runs for which shape and number of
+// tokens, and why the order matters): one token and a batch of tokens are
+// summed in different orders, FMAs where llama.cpp fuses, 8 or 16
+// accumulator lanes added up in the tree of its horizontal sums. QuantizeVec
+// encodes activations with the same bytes as llama.cpp's x86 from_float
+// (activation.go). The tests compare every order with float64 arithmetic on
+// the dequantized values.
 //
-//   - The engine's: MatMul and MatVec compute exactly what llama.cpp's x86
-//     build computes (x86.go says which kernel llama.cpp runs for which shape
-//     and number of tokens, and why the order matters): one token and a batch
-//     of tokens are summed in different orders, FMAs where llama.cpp fuses,
-//     8 or 16 accumulator lanes added up in the tree of its horizontal sums.
-//     QuantizeVec encodes activations with the same bytes as llama.cpp's x86
-//     from_float (activation.go).
-//   - The reference: Dot, ggml's generic C code (dot_*.go), plain and
-//     readable. The tests compare both with float64 arithmetic on the
-//     dequantized values; the engine does not use Dot.
+// Every order has a plain-Go implementation (x86*.go) that allocates
+// nothing. Products that are added to something are wrapped in an explicit
+// float32(...) conversion so that Go does not fuse them into a fused
+// multiply-add on arm64 (or anywhere else); where llama.cpp fuses, FMA32 (or
+// the same three steps written out in a hot loop) computes the fused result
+// exactly: the same input gives the same float32 result on every GOARCH.
 //
-// Everything here is plain Go and allocates nothing. Products that are added
-// to something are wrapped in an explicit float32(...) conversion so that Go
-// does not fuse them into a fused multiply-add on arm64 (or anywhere else);
-// where llama.cpp fuses, FMA32 (or the same three steps written out in a hot
-// loop) computes the fused result exactly: the same input gives the same
-// float32 result on every GOARCH.
-//
-// Faster variants come later as assembly, one kernel at a time: a file for
-// one GOARCH, built without the purego tag, replaces that kernel's entry in
-// the kernels table from an init function when the CPU has the features it
-// needs. The Go function stays as the fallback and as the reference the
-// assembly is tested against: an assembly version of an x86-order kernel
-// must give the same bits (it can use the very instructions llama.cpp uses),
-// or document the order it uses instead and what that costs against the
-// reference logits. `-tags purego` keeps the Go ones.
+// Native kernels (assembly, in files named for their GOARCH and built
+// without the purego tag) replace a type's product in one order from an
+// init function, when golang.org/x/sys/cpu says the CPU has every
+// instruction they use (useNative). They must give the same bits as the Go
+// function they replace: they use the instructions llama.cpp uses in the
+// same order, and TestNativeMatchesPortable compares them bit for bit.
+// `-tags purego` keeps the Go ones everywhere; Name says which one runs.
 package kernels

@@ -6,50 +6,99 @@ import (
 	"nibble/engine/gguf"
 )
 
+// dotFunc is a dot product of n elements: one weight row, one encoded
+// activation row. The functions may assume n is a multiple of the block
+// size and both slices hold the encoded size of n elements; the exported
+// functions check that.
+type dotFunc func(w, a []byte, n int) float32
+
+// mulFunc computes a block of a matrix product: for r < rows and i < tokens,
+// y[i·yStride + r] = the dot product of the weight row at w[r·wStride:] with
+// the activation row at a[i·aStride:], both of n elements. Every native
+// kernel has this shape, so that it chooses its own loop order and tiling;
+// goMul gives it to a dotFunc.
+type mulFunc func(w []byte, wStride, rows int, a []byte, aStride, tokens, n int, y []float32, yStride int)
+
+// goMul returns the mulFunc that computes every element with dot, row by
+// row and, for each row, every token while the row is in cache.
+func goMul(dot dotFunc) mulFunc {
+	return func(w []byte, wStride, rows int, a []byte, aStride, tokens, n int, y []float32, yStride int) {
+		for r := range rows {
+			wr := w[r*wStride:]
+			for i := range tokens {
+				y[i*yStride+r] = dot(wr, a[i*aStride:], n)
+			}
+		}
+	}
+}
+
+// order names the summation orders of llama.cpp's x86 build (x86.go): the
+// vec_dot of a type, llamafile's tinyBLAS for batches, and the repacked
+// q4_0_8x8 GEMM/GEMV.
+type order int
+
+const (
+	vecDotOrder order = iota
+	gemmOrder
+	repackedOrder
+	numOrders
+)
+
 // kernel is what Nibble knows of one weight type: the activation type it
-// reads and its dot products of n elements of a weight row w with encoded
-// activations a. dot is the generic reference (ggml's plain C code, Dot);
-// vecDot and gemm are llama.cpp's x86 orders (x86.go), vecDot its vec_dot
-// and gemm, where not nil, llamafile's tinyBLAS for batches. The functions
-// may assume n is a multiple of the block size and both slices hold the
-// encoded size of n elements; the exported functions check that.
+// reads and, for each order llama.cpp uses for it, the plain-Go dot product
+// in that order (dot; nil where the type has no such order) and the product
+// MatMul runs (mul): goMul(dot) unless a native kernel for this CPU replaced
+// it (native names it then).
 type kernel struct {
 	vec    gguf.Type
-	dot    dotFunc
-	vecDot dotFunc
-	gemm   dotFunc
+	dot    [numOrders]dotFunc
+	mul    [numOrders]mulFunc
+	native [numOrders]string
 
-	// Block geometry, filled in by init from the gguf package: elements per
-	// block (the same for weights and activations) and bytes per block of
-	// each. Kept here so that Dot, called per attention head and position,
-	// checks sizes without map lookups.
+	// Block geometry, from the gguf package: elements per block (the same
+	// for weights and activations) and bytes per block of each.
 	elems, wBytes, aBytes int
 }
 
 // kernels is indexed by weight type; a zero entry means no kernel. The
 // activation types are those of ggml-cpu's type_traits_cpu (vec_dot_type).
-var kernels = [...]kernel{
-	gguf.F32:    {vec: gguf.F32, dot: dotF32, vecDot: vecDotF32, gemm: gemmF32},
-	gguf.F16:    {vec: gguf.F16, dot: dotF16, vecDot: vecDotF16, gemm: gemmF16},
-	gguf.BF16:   {vec: gguf.BF16, dot: dotBF16, vecDot: vecDotBF16, gemm: gemmBF16},
-	gguf.Q4_0:   {vec: gguf.Q8_0, dot: dotQ4_0, vecDot: vecDotQ4_0, gemm: vecDotQ4_0},
-	gguf.Q4_1:   {vec: gguf.Q8_1, dot: dotQ4_1, vecDot: vecDotQ4_1},
-	gguf.Q5_0:   {vec: gguf.Q8_0, dot: dotQ5_0, vecDot: vecDotQ5_0, gemm: vecDotQ5_0},
-	gguf.Q5_1:   {vec: gguf.Q8_1, dot: dotQ5_1, vecDot: vecDotQ5_1},
-	gguf.Q8_0:   {vec: gguf.Q8_0, dot: dotQ8_0, vecDot: vecDotQ8_0, gemm: vecDotQ8_0},
-	gguf.IQ4_NL: {vec: gguf.Q8_0, dot: dotIQ4_NL, vecDot: vecDotIQ4_NL, gemm: gemmIQ4_NL},
-	gguf.Q2_K:   {vec: gguf.Q8_K, dot: dotQ2_K, vecDot: vecDotQ2_K},
-	gguf.Q3_K:   {vec: gguf.Q8_K, dot: dotQ3_K, vecDot: vecDotQ3_K},
-	gguf.Q4_K:   {vec: gguf.Q8_K, dot: dotQ4_K, vecDot: vecDotQ4_K},
-	gguf.Q5_K:   {vec: gguf.Q8_K, dot: dotQ5_K, vecDot: vecDotQ5_K},
-	gguf.Q6_K:   {vec: gguf.Q8_K, dot: dotQ6_K, vecDot: vecDotQ6_K},
+// Native kernels replace mul entries from the init functions of their
+// files (useNative); portable keeps the plain-Go table.
+var kernels = withGeometry([...]kernel{
+	gguf.F32:    {vec: gguf.F32, dot: orders(vecDotF32, gemmF32, nil)},
+	gguf.F16:    {vec: gguf.F16, dot: orders(vecDotF16, gemmF16, nil)},
+	gguf.BF16:   {vec: gguf.BF16, dot: orders(vecDotBF16, gemmBF16, nil)},
+	gguf.Q4_0:   {vec: gguf.Q8_0, dot: orders(vecDotQ4_0, vecDotQ4_0, dotQ4_0x8)},
+	gguf.Q4_1:   {vec: gguf.Q8_1, dot: orders(vecDotQ4_1, nil, nil)},
+	gguf.Q5_0:   {vec: gguf.Q8_0, dot: orders(vecDotQ5_0, vecDotQ5_0, nil)},
+	gguf.Q5_1:   {vec: gguf.Q8_1, dot: orders(vecDotQ5_1, nil, nil)},
+	gguf.Q8_0:   {vec: gguf.Q8_0, dot: orders(vecDotQ8_0, vecDotQ8_0, nil)},
+	gguf.IQ4_NL: {vec: gguf.Q8_0, dot: orders(vecDotIQ4_NL, gemmIQ4_NL, nil)},
+	gguf.Q2_K:   {vec: gguf.Q8_K, dot: orders(vecDotQ2_K, nil, nil)},
+	gguf.Q3_K:   {vec: gguf.Q8_K, dot: orders(vecDotQ3_K, nil, nil)},
+	gguf.Q4_K:   {vec: gguf.Q8_K, dot: orders(vecDotQ4_K, nil, nil)},
+	gguf.Q5_K:   {vec: gguf.Q8_K, dot: orders(vecDotQ5_K, nil, nil)},
+	gguf.Q6_K:   {vec: gguf.Q8_K, dot: orders(vecDotQ6_K, nil, nil)},
+})
+
+// portable is the kernel table before any native kernel replaced an entry:
+// the reference the native kernels are tested against.
+var portable = kernels
+
+func orders(vecDot, gemm, repacked dotFunc) [numOrders]dotFunc {
+	return [numOrders]dotFunc{vecDotOrder: vecDot, gemmOrder: gemm, repackedOrder: repacked}
 }
 
-func init() {
-	for w := range kernels {
-		k := &kernels[w]
-		if k.dot == nil {
+func withGeometry(ks [gguf.BF16 + 1]kernel) [gguf.BF16 + 1]kernel {
+	for w := range ks {
+		k := &ks[w]
+		if k.dot[vecDotOrder] == nil {
 			continue
+		}
+		for o, dot := range k.dot {
+			if dot != nil {
+				k.mul[o] = goMul(dot)
+			}
 		}
 		k.elems = gguf.Type(w).BlockElems()
 		k.wBytes = gguf.Type(w).BlockBytes()
@@ -58,11 +107,25 @@ func init() {
 			panic(fmt.Sprintf("kernels: %v blocks and %v blocks differ in size", gguf.Type(w), k.vec))
 		}
 	}
+	return ks
+}
+
+// useNative makes MatMul run f for weight type w where llama.cpp sums in
+// order o. Native kernels call it from init, after checking that the CPU
+// has every instruction f uses; f must give the same bits as the Go
+// function it replaces (the tests check it), and name says what it is
+// ("avx2", "avx512vnni", "neon"…) for nibble bench.
+func useNative(w gguf.Type, o order, name string, f mulFunc) {
+	k := &kernels[w]
+	if k.dot[o] == nil {
+		panic(fmt.Sprintf("kernels: native %s kernel for %v, which has no such order", name, w))
+	}
+	k.mul[o], k.native[o] = f, name
 }
 
 // Supported reports whether there is a dot product for weights of type w.
 func Supported(w gguf.Type) bool {
-	return int(w) < len(kernels) && kernels[w].dot != nil
+	return int(w) < len(kernels) && kernels[w].dot[vecDotOrder] != nil
 }
 
 // lookup returns the kernel of weight type w, panicking if there is none:
@@ -78,18 +141,19 @@ func lookup(w gguf.Type) *kernel {
 // to be multiplied with weights of type w. It panics if !Supported(w).
 func VecType(w gguf.Type) gguf.Type { return lookup(w).vec }
 
-// Dot returns the dot product of n elements, one row of weights of type w
-// with activations of type VecType(w), computed as ggml's generic C code
-// does (per block an exact integer sum, scaled and added in float32 in the
-// order of ggml_vec_dot_* without SIMD; float types summed in float64). It
-// is the readable reference the llama.cpp-order kernels are tested against;
-// the engine multiplies with MatVec and MatMul. n must be a multiple of w's
-// block size and both slices at least the encoded size of n elements; it
-// panics otherwise.
-func Dot(w gguf.Type, wRow, act []byte, n int) float32 {
+// Name says which implementation multiplies weights of type w for one
+// token on this CPU: the native kernel's name, or "go" for the portable
+// one. It panics if !Supported(w).
+func Name(w gguf.Type) string {
 	k := lookup(w)
-	k.check(n, 1, len(wRow), len(act))
-	return k.dot(wRow, act, n)
+	o := vecDotOrder
+	if k.dot[repackedOrder] != nil {
+		o = repackedOrder
+	}
+	if k.native[o] != "" {
+		return k.native[o]
+	}
+	return "go"
 }
 
 // MatVec sets y[r] to row r of weights times the activations act (encoded as
@@ -125,13 +189,11 @@ func MatMul(w gguf.Type, weights []byte, rows, cols int, act []byte, n int, y []
 		panic(fmt.Sprintf("kernels: MatMul of %d×%d %v by %d rows (%d bytes) into %d values, rows %d..%d",
 			rows, cols, w, n, len(act), len(y), lo, hi))
 	}
-	dot := k.x86Dot(w, rows, cols, n)
-	for r := lo; r < hi; r++ {
-		wr := weights[r*rb : (r+1)*rb]
-		for i := range n {
-			y[i*rows+r] = dot(wr, act[i*ab:(i+1)*ab], cols)
-		}
+	if lo == hi {
+		return
 	}
+	mul := k.mul[k.x86Order(w, rows, cols, n)]
+	mul(weights[lo*rb:hi*rb], rb, hi-lo, act[:n*ab], ab, n, cols, y[lo:(n-1)*rows+hi], rows)
 }
 
 // check panics unless n elements are whole blocks and there are enough

@@ -4,7 +4,6 @@ import (
 	"math"
 	"math/big"
 	"math/rand/v2"
-	"reflect"
 	"slices"
 	"testing"
 
@@ -115,23 +114,23 @@ func q8_1Correction(w gguf.Type, wq, aq []byte, n int) (dot, mag float64) {
 	return dot, mag
 }
 
-// tolerance is the allowed |Dot − reference| in units of 2^-24·Σ|w_i·a_i|
-// for n elements of weight type w. Every integer product is exact; what
-// remains is float32 rounding: a few roundings per block scaling plus the
-// running float32 sum over nb blocks, whose error grows like √nb for random
-// data. Measured over 20,000 random rows per type, the worst error divided
-// by 2+√nb is 0.51 (Q3_K) for the types without mins below, 1.9 for Q2_K
-// and 6.9 for Q4_K: the reference has rounding of its own there, since the
-// dequantized values d·sc·q − dmin·m are rounded in float32, an error that
-// scales with the two terms, not with their difference. The bounds keep a
-// margin of 4 or more. The float types round each product (F32 only; F16 and
-// BF16 products are exact in float32) and the float64 sum once: at most 2
-// units.
+// tolerance is the allowed |product − reference| in units of
+// 2^-24·Σ|w_i·a_i| for n elements of weight type w. Every integer product
+// is exact; what remains is float32 rounding: a few roundings per block
+// scaling plus the running float32 sums over nb blocks, whose error grows
+// like √nb for random data. Measured over 20,000 random rows per type, the
+// worst error divided by 2+√nb is 0.51 (Q3_K) for the types without mins
+// below, 1.9 for Q2_K and 6.9 for Q4_K: the reference has rounding of its
+// own there, since the dequantized values d·sc·q − dmin·m are rounded in
+// float32, an error that scales with the two terms, not with their
+// difference. The bounds keep a margin of 4 or more. The float types sum
+// their products in 16 or 64 float32 lanes, each over n/16 elements at
+// most.
 func tolerance(w gguf.Type, n int) float64 {
 	nb := float64(n / w.BlockElems())
 	switch w {
 	case gguf.F32, gguf.F16, gguf.BF16:
-		return 2
+		return 2 * (2 + math.Sqrt(nb/16))
 	case gguf.Q2_K, gguf.Q4_K, gguf.Q5_K:
 		return 32 * (2 + math.Sqrt(nb))
 	}
@@ -157,15 +156,39 @@ func gaussian(r *rand.Rand, n int, sigma float64) []float32 {
 	return x
 }
 
-// checkDot compares Dot(w, encode(w, wx), encode(VecType(w), ax)) with the
-// reference and returns the error in units of 2^-24·Σ|w_i·a_i|.
-func checkDot(t *testing.T, w gguf.Type, wx, ax []float32) float64 {
+// dotOrder returns the product of one weight row wq with one activation
+// row aq (n elements) as MatMul computes it for weights of type w summed in
+// order o: the native kernel if this CPU has one, else the Go one.
+func dotOrder(w gguf.Type, o order, wq, aq []byte, n int) float32 {
+	var y [1]float32
+	lookup(w).mul[o](wq, len(wq), 1, aq, len(aq), 1, n, y[:], 1)
+	return y[0]
+}
+
+// checkDot compares the product of encode(w, wx) and encode(VecType(w), ax)
+// in order o with the reference and returns the error in units of
+// 2^-24·Σ|w_i·a_i|.
+func checkDot(t *testing.T, w gguf.Type, o order, wx, ax []float32) float64 {
 	t.Helper()
 	n := len(wx)
 	wq, aq := encode(t, w, wx), encode(t, VecType(w), ax)
 	want, mag := reference(t, w, wq, aq, n)
-	return checkResult(t, w, n, Dot(w, wq, aq, n), want, mag)
+	return checkResult(t, w, n, dotOrder(w, o, wq, aq, n), want, mag)
 }
+
+// typeOrders calls f for every weight type and every order llama.cpp sums
+// it in, in a subtest named type/order.
+func typeOrders(t *testing.T, f func(t *testing.T, w gguf.Type, o order)) {
+	for _, tc := range weightTypes {
+		for o, dot := range lookup(tc.w).dot {
+			if dot != nil {
+				t.Run(tc.w.String()+"/"+orderNames[o], func(t *testing.T) { f(t, tc.w, order(o)) })
+			}
+		}
+	}
+}
+
+var orderNames = [numOrders]string{vecDotOrder: "vec_dot", gemmOrder: "gemm", repackedOrder: "q4_0_8x8"}
 
 // checkResult reports an error if got is further from the reference want
 // than the tolerance for n elements of w, and returns the error in units of
@@ -186,31 +209,34 @@ func checkResult(t testing.TB, w gguf.Type, n int, got float32, want, mag float6
 	return e
 }
 
-// TestDotMatchesDequantized checks every kernel on random rows against the
-// float64 dot product of the dequantized weights and activations.
+// TestDotMatchesDequantized checks every kernel in every order llama.cpp
+// uses (x86.go: each type's vec_dot, its tinyBLAS order where there is one,
+// and the repacked Q4_0 order), native where this CPU has one, on random
+// rows against the float64 dot product of the dequantized values.
 func TestDotMatchesDequantized(t *testing.T) {
-	rows := 400
+	rows := 200
 	if testing.Short() {
-		rows = 40
+		rows = 20
 	}
-	for _, tc := range weightTypes {
-		t.Run(tc.w.String(), func(t *testing.T) {
-			r := rand.New(rand.NewPCG(uint64(tc.w), 1))
-			var worst float64
-			for i := range rows {
-				n := []int{256, 768, 4096, 2048}[i%4]
-				e := checkDot(t, tc.w, gaussian(r, n, 0.02), gaussian(r, n, 1))
-				worst = max(worst, e)
-			}
-			t.Logf("%v: worst error %.2f units of 2^-24·Σ|w·a| over %d rows", tc.w, worst, rows)
-		})
-	}
+	typeOrders(t, func(t *testing.T, w gguf.Type, o order) {
+		r := rand.New(rand.NewPCG(uint64(w), 11))
+		var worst float64
+		for i := range rows {
+			n := []int{256, 768, 4096, 2048}[i%4]
+			worst = max(worst, checkDot(t, w, o, gaussian(r, n, 0.02), gaussian(r, n, 1)))
+		}
+		t.Logf("worst error %.2f units of 2^-24·Σ|w·a| over %d rows", worst, rows)
+	})
 }
 
-// TestDotEdgeCases covers zeros, a single block, constant rows and the
-// extremes of the fp16 scales.
-func TestDotEdgeCases(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 4))
+// edgeCases are weight and activation rows of n values for the kernel
+// tests: zeros, a single block, constant rows and the extremes of the fp16
+// scales. blocks is how many 32- or 256-element blocks each has.
+func edgeCases(r *rand.Rand) []struct {
+	name   string
+	w, a   func(n int) []float32
+	blocks int
+} {
 	constant := func(n int, v float32) []float32 {
 		x := make([]float32, n)
 		for i := range x {
@@ -218,68 +244,93 @@ func TestDotEdgeCases(t *testing.T) {
 		}
 		return x
 	}
-	cases := []struct {
+	zeros := func(n int) []float32 { return make([]float32, n) }
+	normal := func(sigma float64) func(n int) []float32 {
+		return func(n int) []float32 { return gaussian(r, n, sigma) }
+	}
+	return []struct {
 		name   string
 		w, a   func(n int) []float32
 		blocks int
 	}{
-		{"zero weights and activations", func(n int) []float32 { return make([]float32, n) }, func(n int) []float32 { return make([]float32, n) }, 4},
-		{"zero activations", func(n int) []float32 { return gaussian(r, n, 1) }, func(n int) []float32 { return make([]float32, n) }, 4},
-		{"zero weights", func(n int) []float32 { return make([]float32, n) }, func(n int) []float32 { return gaussian(r, n, 1) }, 4},
-		{"one block", func(n int) []float32 { return gaussian(r, n, 1) }, func(n int) []float32 { return gaussian(r, n, 1) }, 1},
+		{"zero weights and activations", zeros, zeros, 4},
+		{"zero activations", normal(1), zeros, 4},
+		{"zero weights", zeros, normal(1), 4},
+		{"one block", normal(1), normal(1), 1},
 		{"constant rows", func(n int) []float32 { return constant(n, 0.375) }, func(n int) []float32 { return constant(n, -3) }, 2},
-		{"tiny weights", func(n int) []float32 { return gaussian(r, n, 1e-5) }, func(n int) []float32 { return gaussian(r, n, 1) }, 8},
-		{"large weights", func(n int) []float32 { return gaussian(r, n, 200) }, func(n int) []float32 { return gaussian(r, n, 1) }, 8},
-		{"tiny activations", func(n int) []float32 { return gaussian(r, n, 1) }, func(n int) []float32 { return gaussian(r, n, 1e-5) }, 8},
-		{"large activations", func(n int) []float32 { return gaussian(r, n, 1) }, func(n int) []float32 { return gaussian(r, n, 200) }, 8},
-		{"one outlier", func(n int) []float32 { x := gaussian(r, n, 1e-3); x[n/3] = 100; return x }, func(n int) []float32 { return gaussian(r, n, 1) }, 8},
-	}
-	for _, tc := range weightTypes {
-		for _, c := range cases {
-			n := c.blocks * tc.w.BlockElems()
-			if tc.w.BlockElems() == 1 {
-				n = c.blocks * 32
-			}
-			t.Run(tc.w.String()+"/"+c.name, func(t *testing.T) {
-				checkDot(t, tc.w, c.w(n), c.a(n))
-			})
-		}
+		{"tiny weights", normal(1e-5), normal(1), 8},
+		{"large weights", normal(200), normal(1), 8},
+		{"tiny activations", normal(1), normal(1e-5), 8},
+		{"large activations", normal(1), normal(200), 8},
+		{"one outlier", func(n int) []float32 { x := gaussian(r, n, 1e-3); x[n/3] = 100; return x }, normal(1), 8},
 	}
 }
 
-// TestX86KernelsMatchDequantized checks llama.cpp's x86-order kernels
-// (x86.go: each type's vec_dot, its tinyBLAS order where there is one, and
-// the repacked Q4_0 order) on random rows against the float64 dot product of
-// the dequantized values, with the tolerance of the generic kernels: they
-// add the same exact integer sums in other orders.
-func TestX86KernelsMatchDequantized(t *testing.T) {
-	rows := 200
-	if testing.Short() {
-		rows = 20
+// edgeElems returns the number of elements of a row of blocks blocks of w
+// (float types count in blocks of 32).
+func edgeElems(w gguf.Type, blocks int) int {
+	if w.BlockElems() == 1 {
+		return blocks * 32
 	}
-	for _, tc := range weightTypes {
-		k := lookup(tc.w)
-		dots := map[string]dotFunc{"vec_dot": k.vecDot}
-		if k.gemm != nil {
-			dots["gemm"] = k.gemm
+	return blocks * w.BlockElems()
+}
+
+// TestDotEdgeCases checks every kernel in every order on the edge cases.
+func TestDotEdgeCases(t *testing.T) {
+	typeOrders(t, func(t *testing.T, w gguf.Type, o order) {
+		for _, c := range edgeCases(rand.New(rand.NewPCG(3, 4))) {
+			n := edgeElems(w, c.blocks)
+			checkDot(t, w, o, c.w(n), c.a(n))
 		}
-		if tc.w == gguf.Q4_0 {
-			dots["q4_0_8x8"] = dotQ4_0x8
+	})
+}
+
+// TestNativeMatchesPortable checks every native kernel of this CPU against
+// the Go function it replaces, bit for bit, on random matrices of several
+// shapes (row and token counts around the kernels' tile sizes, short and
+// long rows) and on the edge cases. Under -tags purego, or on a CPU without
+// the features, there is nothing to compare and the test says so.
+func TestNativeMatchesPortable(t *testing.T) {
+	var native int
+	typeOrders(t, func(t *testing.T, w gguf.Type, o order) {
+		k, p := lookup(w), &portable[w]
+		if k.native[o] == "" {
+			t.Skipf("no native kernel on this CPU/build")
 		}
-		for name, dot := range dots {
-			t.Run(tc.w.String()+"/"+name, func(t *testing.T) {
-				r := rand.New(rand.NewPCG(uint64(tc.w), 11))
-				var worst float64
-				for i := range rows {
-					n := []int{256, 768, 4096, 2048}[i%4]
-					wq, aq := encode(t, tc.w, gaussian(r, n, 0.02)), encode(t, tc.vec, gaussian(r, n, 1))
-					want, mag := reference(t, tc.w, wq, aq, n)
-					worst = max(worst, checkResult(t, tc.w, n, dot(wq, aq, n), want, mag))
+		native++
+		vt := VecType(w)
+		compare := func(wx, ax []float32, rows, tokens int) {
+			t.Helper()
+			n := len(wx) / rows
+			wq, aq := encode(t, w, wx), encode(t, vt, ax)
+			rb, ab := len(wq)/rows, len(aq)/tokens
+			got, want := make([]float32, rows*tokens+1), make([]float32, rows*tokens+1)
+			got[rows*tokens], want[rows*tokens] = 42, 42
+			k.mul[o](wq, rb, rows, aq, ab, tokens, n, got, rows)
+			p.mul[o](wq, rb, rows, aq, ab, tokens, n, want, rows)
+			for i, v := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(v) {
+					t.Fatalf("%s, %d rows × %d tokens of %d: y[%d][%d] = %g (%#x), Go gives %g (%#x)",
+						k.native[o], rows, tokens, n, i/rows, i%rows, got[i], math.Float32bits(got[i]), v, math.Float32bits(v))
 				}
-				t.Logf("worst error %.2f units of 2^-24·Σ|w·a| over %d rows", worst, rows)
-			})
+			}
 		}
-	}
+		r := rand.New(rand.NewPCG(uint64(w), 12))
+		for _, rows := range []int{1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 33} {
+			for _, tokens := range []int{1, 2, 3, 4, 5, 7, 8, 13} {
+				n := edgeElems(w, []int{1, 2, 3, 8, 64}[(rows+tokens)%5])
+				if w.BlockElems() == 1 {
+					n = []int{32, 64, 96, 160, 2048}[(rows+tokens)%5] // float types: also rows that are not multiples of 64
+				}
+				compare(gaussian(r, rows*n, 0.02), gaussian(r, tokens*n, 1), rows, tokens)
+			}
+		}
+		for _, c := range edgeCases(r) {
+			n := edgeElems(w, c.blocks)
+			compare(append(c.w(n), c.w(n)...), append(c.a(n), c.a(n)...), 2, 2)
+		}
+	})
+	t.Logf("%d native kernels compared", native)
 }
 
 // TestMatMulRows checks that MatMul computes every element with the kernel
@@ -295,7 +346,7 @@ func TestMatMulRows(t *testing.T) {
 			aq := encode(t, tc.vec, gaussian(r, n*cols, 1))
 			rb, ab := len(wq)/rows, len(aq)/n
 			for _, tokens := range []int{1, n} {
-				dot := k.x86Dot(tc.w, rows, cols, tokens)
+				dot := k.dot[k.x86Order(tc.w, rows, cols, tokens)]
 				y := make([]float32, tokens*rows+1)
 				y[tokens*rows] = 42
 				for _, lo := range []int{0, 7, 23} { // three ranges covering all rows
@@ -325,45 +376,33 @@ func TestMatMulRows(t *testing.T) {
 	}
 }
 
-// TestX86Dispatch checks which order x86Dot picks: llamafile's tinyBLAS
+// TestX86Dispatch checks which order x86Order picks: llamafile's tinyBLAS
 // only for two tokens or more and the shapes it accepts, the repacked Q4_0
 // kernel for every Q4_0 matrix with a multiple of 8 rows.
 func TestX86Dispatch(t *testing.T) {
-	name := func(f dotFunc) string {
-		for _, c := range []struct {
-			f    dotFunc
-			name string
-		}{{gemmF32, "gemmF32"}, {vecDotF32, "vecDotF32"}, {gemmF16, "gemmF16"}, {vecDotF16, "vecDotF16"},
-			{gemmBF16, "gemmBF16"}, {vecDotBF16, "vecDotBF16"}, {dotQ4_0x8, "dotQ4_0x8"}, {vecDotQ4_0, "vecDotQ4_0"},
-			{gemmIQ4_NL, "gemmIQ4_NL"}, {vecDotIQ4_NL, "vecDotIQ4_NL"}, {vecDotQ6_K, "vecDotQ6_K"}} {
-			if reflect.ValueOf(f).Pointer() == reflect.ValueOf(c.f).Pointer() {
-				return c.name
-			}
-		}
-		return "?"
-	}
 	for _, c := range []struct {
 		w                  gguf.Type
 		rows, cols, tokens int
-		want               string
+		want               order
 	}{
-		{gguf.F32, 256, 256, 1, "vecDotF32"},
-		{gguf.F32, 256, 256, 2, "gemmF32"},
-		{gguf.F32, 64, 172, 32, "vecDotF32"}, // cols % 16
-		{gguf.F32, 6, 64, 32, "vecDotF32"},   // rows % 4
-		{gguf.F16, 256, 256, 64, "gemmF16"},
-		{gguf.F16, 256, 256, 1, "vecDotF16"},
-		{gguf.BF16, 256, 256, 64, "gemmBF16"},
-		{gguf.BF16, 256, 48, 64, "vecDotBF16"}, // cols % 32
-		{gguf.Q4_0, 256, 256, 1, "dotQ4_0x8"},
-		{gguf.Q4_0, 256, 256, 64, "dotQ4_0x8"},
-		{gguf.Q4_0, 252, 256, 64, "vecDotQ4_0"}, // not repacked: tinyBLAS_Q0, the vec_dot order
-		{gguf.IQ4_NL, 256, 256, 64, "gemmIQ4_NL"},
-		{gguf.IQ4_NL, 256, 256, 1, "vecDotIQ4_NL"},
-		{gguf.Q6_K, 256, 256, 64, "vecDotQ6_K"},
+		{gguf.F32, 256, 256, 1, vecDotOrder},
+		{gguf.F32, 256, 256, 2, gemmOrder},
+		{gguf.F32, 64, 172, 32, vecDotOrder}, // cols % 16
+		{gguf.F32, 6, 64, 32, vecDotOrder},   // rows % 4
+		{gguf.F16, 256, 256, 64, gemmOrder},
+		{gguf.F16, 256, 256, 1, vecDotOrder},
+		{gguf.BF16, 256, 256, 64, gemmOrder},
+		{gguf.BF16, 256, 48, 64, vecDotOrder}, // cols % 32
+		{gguf.Q4_0, 256, 256, 1, repackedOrder},
+		{gguf.Q4_0, 256, 256, 64, repackedOrder},
+		{gguf.Q4_0, 252, 256, 64, gemmOrder}, // not repacked: tinyBLAS_Q0 (the vec_dot order)
+		{gguf.Q4_0, 252, 256, 1, vecDotOrder},
+		{gguf.IQ4_NL, 256, 256, 64, gemmOrder},
+		{gguf.IQ4_NL, 256, 256, 1, vecDotOrder},
+		{gguf.Q6_K, 256, 256, 64, vecDotOrder},
 	} {
-		if got := name(lookup(c.w).x86Dot(c.w, c.rows, c.cols, c.tokens)); got != c.want {
-			t.Errorf("%v %d×%d, %d tokens: %s, want %s", c.w, c.rows, c.cols, c.tokens, got, c.want)
+		if got := lookup(c.w).x86Order(c.w, c.rows, c.cols, c.tokens); got != c.want {
+			t.Errorf("%v %d×%d, %d tokens: %s, want %s", c.w, c.rows, c.cols, c.tokens, orderNames[got], orderNames[c.want])
 		}
 	}
 }
@@ -457,9 +496,8 @@ func TestMisusePanics(t *testing.T) {
 	y := make([]float32, 8)
 	cases := map[string]func(){
 		"unsupported type":    func() { VecType(gguf.Q8_K) },
-		"partial block":       func() { Dot(gguf.Q4_0, q4, q8, 40) },
-		"short weight row":    func() { Dot(gguf.Q4_0, q4[:17], q8, 32) },
-		"short activations":   func() { Dot(gguf.Q4_0, q4, q8[:33], 32) },
+		"partial block":       func() { MatVec(gguf.Q4_0, q4, 1, 40, q8, y) },
+		"short activations":   func() { MatVec(gguf.Q4_0, q4, 1, 32, q8[:33], y) },
 		"short weights":       func() { MatVec(gguf.Q4_0, q4, 5, 64, q8, y) },
 		"short output":        func() { MatVec(gguf.Q4_0, q4, 4, 32, q8, y[:3]) },
 		"wrong vector length": func() { QuantizeVec(gguf.Q8_0, q8[:33], make([]float32, 32)) },

@@ -23,10 +23,8 @@ import (
 // (with the engine/model package doing the same for attention and glibc's
 // float functions) makes the logits of all 18 reference models bit-identical
 // to llama.cpp's, for a whole prompt and token by token
-// (engine/model/reference_test.go). The generic kernels (dot_*.go, Dot) are
-// ggml's plain C code and stay as the readable reference the tests compare
-// these with; an assembly kernel for one GOARCH must give the same bits as
-// the Go function it replaces here, or say in its own doc why it does not.
+// (engine/model/reference_test.go). A native kernel (assembly for one GOARCH)
+// must give the same bits as the Go function it replaces here.
 //
 // The reference data exercises most of these paths: tinyBLAS for F32, F16,
 // BF16, Q8_0 and Q5_0, the repacked Q4_0 GEMM and GEMV, ggml_vec_dot_f32
@@ -149,30 +147,26 @@ func reduce64(acc *[64]float32) float32 {
 	return reduce16(&x)
 }
 
-// dotFunc is a dot product of n elements: one weight row, one encoded
-// activation row.
-type dotFunc func(w, a []byte, n int) float32
-
-// x86Dot returns the dot product llama.cpp's x86 build computes for each
+// x86Order returns the order in which llama.cpp's x86 build sums each
 // element of the product of a rows×cols matrix of weight type w with
 // tokens activation rows (see the top of this file).
-func (k *kernel) x86Dot(w gguf.Type, rows, cols, tokens int) dotFunc {
-	if w == gguf.Q4_0 && rows%8 == 0 {
-		return dotQ4_0x8
+func (k *kernel) x86Order(w gguf.Type, rows, cols, tokens int) order {
+	if k.dot[repackedOrder] != nil && rows%8 == 0 {
+		return repackedOrder
 	}
-	if tokens >= 2 && k.gemm != nil {
+	if tokens >= 2 && k.dot[gemmOrder] != nil {
 		switch w {
 		case gguf.F32, gguf.F16:
 			if cols%16 == 0 && rows%4 == 0 {
-				return k.gemm
+				return gemmOrder
 			}
 		case gguf.BF16:
 			if cols%32 == 0 && rows%4 == 0 {
-				return k.gemm
+				return gemmOrder
 			}
 		default:
-			return k.gemm
+			return gemmOrder
 		}
 	}
-	return k.vecDot
+	return vecDotOrder
 }
