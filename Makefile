@@ -25,10 +25,13 @@ run: build
 	./bin/nibble
 
 # The whole test suite: vet, the cross-platform check, all tests (the Fyne
-# headless driver needs -tags ci).
+# headless driver needs -tags ci), and the engine again on its pure-Go
+# kernels (-tags purego), which CPUs without the native kernels' features run.
 test: deps vet-cross
 	go vet -tags ci ./...
+	go vet -tags purego $(CORE_PKGS)
 	go test -tags ci -count=1 ./...
+	go test -tags purego -count=1 ./engine/kernels ./engine/model
 
 vet-cross:
 	GOOS=darwin  GOARCH=arm64 CGO_ENABLED=0 go vet $(CORE_PKGS)

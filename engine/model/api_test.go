@@ -191,10 +191,10 @@ func TestTruncate(t *testing.T) {
 	}
 }
 
-// TestEstimateMemory checks the estimate against what NewState allocates and
-// that Forward then allocates nothing (with one thread).
+// TestEstimateMemory checks the estimate against what NewState allocates
+// (default threads) and that Forward allocates nothing with one thread.
 func TestEstimateMemory(t *testing.T) {
-	m := loadRef(t, "models/ts5m-Q4_K_M.gguf", Options{ContextLength: 200, Threads: 1})
+	m := loadRef(t, "models/ts5m-Q4_K_M.gguf", Options{ContextLength: 200})
 	f, err := gguf.Open(refdata.Path(t, "models/ts5m-Q4_K_M.gguf"))
 	if err != nil {
 		t.Fatal(err)
@@ -218,6 +218,8 @@ func TestEstimateMemory(t *testing.T) {
 	tokens := readIDs(t, "logits/ts5m.tokens")
 	logits := make([]float32, m.Config().VocabSize)
 	tokens = tokens[:16]
+	m1 := loadRef(t, "models/ts5m-Q4_K_M.gguf", Options{ContextLength: 200, Threads: 1})
+	s = m1.NewState()
 	allocs := testing.AllocsPerRun(5, func() {
 		s.Truncate(0)
 		if err := s.Forward(tokens, 0, logits); err != nil {

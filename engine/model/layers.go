@@ -1,9 +1,7 @@
 package model
 
 import (
-	"encoding/binary"
 	"math"
-	"sync"
 
 	"nibble/engine/gguf"
 	"nibble/engine/kernels"
@@ -106,20 +104,21 @@ func (s *State) rope(x []float32, n int) {
 // positions pos..pos+n-1: their keys and values (k, v: [n][KVHeads·HeadDim])
 // go into the cache first, then each query head h of token i (q: [n][Heads ·
 // HeadDim]) attends to positions 0..pos+i through key/value head h/(Heads /
-// KVHeads), writing out [n][Heads·HeadDim].
+// KVHeads), writing out [n][Heads·HeadDim]. The (token, head) pairs are
+// shared between the threads, each with its own scratch.
 //
 // The numbers are llama.cpp's with its default F16 cache: keys and values
 // stored as F16, the query rounded to F16 for the K·q products, scores
 // scaled by 1/sqrt(HeadDim), softmax in float32 with ggml's vectorized exp
 // and a float64 sum, and the probabilities rounded to F16 for the ·V
 // products, each product summed in the order of the kernel llama.cpp picks
-// (dotBatched for a batch of tokens, dotSingle for one). With an F32 cache
-// nothing is rounded to F16.
+// for a batch of tokens or for one (kernels.KVScores, KVWeightedSum). With
+// an F32 cache nothing is rounded to F16.
 func (s *State) attention(l int, out, q, k, v []float32, pos int) {
 	c := &s.m.cfg
 	kt := s.m.kvType
-	rb, _ := kt.RowBytes(c.KVHeads * c.HeadDim)
-	hd, kvw := c.HeadDim, c.KVHeads*c.HeadDim
+	kvw := c.KVHeads * c.HeadDim
+	rb, _ := kt.RowBytes(kvw)
 	n := len(k) / kvw
 	kc, vc := s.kcache[l], s.vcache[l]
 	for i := range n {
@@ -128,69 +127,35 @@ func (s *State) attention(l int, out, q, k, v []float32, pos int) {
 		kernels.QuantizeVec(kt, vc[p*rb:(p+1)*rb], v[i*kvw:(i+1)*kvw])
 	}
 
-	scale := 1 / float32(math.Sqrt(float64(hd)))
-	group := c.Heads / c.KVHeads
-	qh, row := s.qh, s.kvRow
-	for i := range n {
-		npos := pos + i + 1 // causal: positions up to the token's own
-		probs := s.scores[:npos]
-		for h := range c.Heads {
-			off := h / group * hd // this head's columns in the cache rows
-			s.roundKV(qh, q[(i*c.Heads+h)*hd:(i*c.Heads+h+1)*hd])
-			for t := range probs {
-				s.loadKV(row, kc[t*rb:(t+1)*rb], off)
-				if s.batched && hd%16 == 0 {
-					probs[t] = dotBatched(row, qh) * scale
-				} else {
-					probs[t] = dotSingle(row, qh) * scale
-				}
-			}
-			softmax(probs)
-			s.roundKV(probs, probs)
-			s.weightedValues(out[(i*c.Heads+h)*hd:(i*c.Heads+h+1)*hd], probs, vc, rb, off)
-		}
+	pairs := n * c.Heads
+	parts := min(len(s.heads), pairs)
+	if parts <= 1 {
+		s.attendHeads(&s.heads[0], 0, pairs, out, q, kc, vc, pos)
+		return
 	}
+	parallel(parts, func(part int) {
+		s.attendHeads(&s.heads[part], part*pairs/parts, (part+1)*pairs/parts, out, q, kc, vc, pos)
+	})
 }
 
-// weightedValues sets out[d] = Σ_t probs[t]·V[t][off+d] over the cached
-// positions t, reading each value row once and summing in the order of
-// llama.cpp's kernel: tinyBLAS lanes (position t in lane t mod 16) for a
-// batch; for a single token, ggml_vec_dot_f16 over the cache length padded
-// to 32 positions, of which the first multiple of 64 go to 64 lanes and the
-// rest to a float64 sum.
-func (s *State) weightedValues(out, probs []float32, vc []byte, rb, off int) {
-	hd, npos := len(out), len(probs)
-	lanes, simd := 16, npos
-	if !s.batched {
-		lanes, simd = 64, ((npos+31)&^31)&^63
-		simd = min(simd, npos)
-	}
-	acc := s.acc[:hd*lanes]
-	clear(acc)
-	row := s.kvRow
-	for t := range simd {
-		s.loadKV(row, vc[t*rb:(t+1)*rb], off)
-		lane := t % lanes
-		for d, x := range row {
-			acc[d*lanes+lane] = fma32(probs[t], x, acc[d*lanes+lane])
-		}
-	}
-	sums := s.sums[:hd]
-	for d := range sums {
-		if lanes == 16 {
-			sums[d] = float64(reduce16(acc[d*16 : d*16+16]))
-		} else {
-			sums[d] = float64(reduce64(acc[d*64 : d*64+64]))
-		}
-	}
-	for t := simd; t < npos; t++ {
-		s.loadKV(row, vc[t*rb:(t+1)*rb], off)
-		for d, x := range row {
-			sums[d] += float64(probs[t] * x)
-		}
-	}
-	for d, x := range sums {
-		out[d] = float32(x)
+// attendHeads runs attention for the (token, head) pairs lo..hi-1 (pair
+// i·Heads + h is head h of token i) with the keys and values of one layer's
+// cache, kc and vc: scores, softmax, weighted values, as attention says.
+func (s *State) attendHeads(sc *headScratch, lo, hi int, out, q []float32, kc, vc []byte, pos int) {
+	c := &s.m.cfg
+	kt, hd := s.m.kvType, c.HeadDim
+	rb, _ := kt.RowBytes(c.KVHeads * hd)
+	scale := 1 / float32(math.Sqrt(float64(hd)))
+	group := c.Heads / c.KVHeads
+	for ih := lo; ih < hi; ih++ {
+		i, h := ih/c.Heads, ih%c.Heads
+		probs := sc.scores[:pos+i+1] // causal: positions up to the token's own
+		off := h / group * hd        // this head's columns in the cache rows
+		s.roundKV(sc.q, q[ih*hd:(ih+1)*hd])
+		kernels.KVScores(kt, probs, kc, rb, off, sc.q, scale, s.batched && hd%16 == 0)
+		softmax(probs)
+		s.roundKV(probs, probs)
+		kernels.KVWeightedSum(kt, out[ih*hd:(ih+1)*hd], probs, vc, rb, off, s.batched, sc.acc)
 	}
 }
 
@@ -204,19 +169,6 @@ func (s *State) roundKV(dst, src []float32) {
 	}
 	for i, x := range src {
 		dst[i] = quant.FP16ToFP32(quant.FP32ToFP16(x))
-	}
-}
-
-// loadKV decodes len(dst) values of a cache row, from column off on.
-func (s *State) loadKV(dst []float32, row []byte, off int) {
-	if s.m.kvType == gguf.F32 {
-		for i := range dst {
-			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(row[4*(off+i):]))
-		}
-		return
-	}
-	for i := range dst {
-		dst[i] = quant.FP16ToFP32(binary.LittleEndian.Uint16(row[2*(off+i):]))
 	}
 }
 
@@ -237,7 +189,7 @@ func softmax(x []float32) {
 			group[i] = expVec(x[g+i] - m)
 			x[g+i] = group[i]
 		}
-		sum += float64(reduce16(group[:]))
+		sum += float64(kernels.Reduce16(&group))
 	}
 	inv := float32(1 / sum)
 	for i := range x {
@@ -282,9 +234,13 @@ func addBias(x, bias []float32) {
 	}
 }
 
-// minRowsPerWorker keeps small matrices on one goroutine, where starting
-// more would cost more than it saves.
-const minRowsPerWorker = 64
+// minRowsPerWorker keeps small matrices on one thread, where waking more
+// would cost more than it saves; rowAlign keeps the threads' row ranges
+// whole tiles of the native kernels.
+const (
+	minRowsPerWorker = 64
+	rowAlign         = 16
+)
 
 // matmul sets y = x·Wᵀ for a batch: row i of y ([n][w.rows]) is W times row
 // i of x ([n][w.cols]). Each row of x is first encoded as the activation type
@@ -292,7 +248,7 @@ const minRowsPerWorker = 64
 // Q8_1 or Q8_K), as llama.cpp does before its dot products; kernels.MatMul
 // then sums every product in the order llama.cpp's x86 build uses for a
 // batch of this many tokens. The rows of W are split across the Model's
-// threads; each worker reads its rows once for the whole batch.
+// threads; each thread reads its rows once for the whole batch.
 func (s *State) matmul(y, x []float32, w matrix) {
 	n := len(x) / w.cols
 	vt := kernels.VecType(w.typ)
@@ -301,17 +257,17 @@ func (s *State) matmul(y, x []float32, w matrix) {
 	for i := range n {
 		kernels.QuantizeVec(vt, act[i*ab:(i+1)*ab], x[i*w.cols:(i+1)*w.cols])
 	}
-	workers := min(s.m.threads, w.rows/minRowsPerWorker)
-	if workers <= 1 {
+	parts := max(1, min(s.m.threads, w.rows/minRowsPerWorker))
+	if parts == 1 { // no closure: one thread allocates nothing
 		kernels.MatMul(w.typ, w.data, w.rows, w.cols, act, n, y, 0, w.rows)
 		return
 	}
-	var wg sync.WaitGroup
-	per := (w.rows + workers - 1) / workers
-	for lo := 0; lo < w.rows; lo += per {
-		wg.Go(func() { kernels.MatMul(w.typ, w.data, w.rows, w.cols, act, n, y, lo, min(lo+per, w.rows)) })
-	}
-	wg.Wait()
+	per := (w.rows + parts - 1) / parts
+	per = (per + rowAlign - 1) / rowAlign * rowAlign
+	parallel(parts, func(part int) {
+		lo := min(part*per, w.rows)
+		kernels.MatMul(w.typ, w.data, w.rows, w.cols, act, n, y, lo, min(lo+per, w.rows))
+	})
 }
 
 // outputRows is llama.cpp's "skip computing output for unused tokens": in

@@ -127,7 +127,8 @@ func Load(f *gguf.File, opts Options) (*Model, error) {
 func (m *Model) Config() Config { return m.cfg }
 
 // EstimateMemory returns the heap bytes a State of f's model needs at
-// context length ctx (0: the model's own), exactly what NewState allocates.
+// context length ctx (0: the model's own), exactly what NewState allocates
+// with the default threads (runtime.GOMAXPROCS).
 // The weights are not included: they stay in the file's memory mapping.
 //
 //	KV cache:       2 · Layers · ctx · KVHeads · HeadDim · (2 bytes, or 4 with kvF32)
@@ -135,12 +136,12 @@ func (m *Model) Config() Config { return m.cfg }
 //	                        + 2·FeedForwardLength + RopeDims)   with B = min(64, ctx)
 //	matmul inputs:  B · (bytes of the widest matrix input encoded as its
 //	                activation type: 4 per value for F32 weights, ~1.1 for quantized)
-//	attention:      4·ctx + 272·HeadDim
+//	attention:      threads · (4·ctx + 260·HeadDim)
 //
 // For long contexts the KV cache dominates: a Llama-3-8B-shaped model (32
 // layers, 8 KV heads of 128) needs 128 KiB per position, 512 MiB at 4096.
 func EstimateMemory(f *gguf.File, ctx int, kvF32 bool) (uint64, error) {
-	m, err := Load(f, Options{ContextLength: ctx, KVCacheF32: kvF32, Threads: 1})
+	m, err := Load(f, Options{ContextLength: ctx, KVCacheF32: kvF32})
 	if err != nil {
 		return 0, err
 	}

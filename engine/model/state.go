@@ -3,6 +3,8 @@ package model
 import (
 	"errors"
 	"fmt"
+
+	"nibble/engine/kernels"
 )
 
 // batchSize is the most tokens one pass of the network evaluates together;
@@ -34,23 +36,25 @@ type State struct {
 	ropeTab []float32 // cos, sin of each rotated pair [n][RopeDims]
 	act     []byte    // one matrix input encoded as the weights' activation type [n][actBytes]
 
-	// Attention scratch for one query head of one token.
+	heads []headScratch // one per thread
+}
+
+// headScratch is one thread's scratch for attention, one query head of one
+// token at a time.
+type headScratch struct {
 	scores []float32 // scores, then probabilities, over the cached positions [ctx]
-	qh     []float32 // the query head rounded to the cache's precision [HeadDim]
-	kvRow  []float32 // one head's slice of a cached key or value row [HeadDim]
-	acc    []float32 // accumulator lanes of ·V [HeadDim][64]
-	sums   []float64 // float64 sums of ·V [HeadDim]
+	q      []float32 // the query head rounded to the cache's precision [HeadDim]
+	acc    []float32 // accumulator lanes of ·V [kernels.KVScratch(HeadDim)]
 }
 
 // stateSizes lists the sizes of the State buffers; NewState allocates them
 // and EstimateMemory adds them up, so the two cannot disagree.
 type stateSizes struct {
-	kvBytes  int // one layer's key (or value) cache
-	layers   int
-	floats   int // all float32 buffers
-	float64s int
-	bytes    int // act
-	batch    int // tokens per pass
+	kvBytes int // one layer's key (or value) cache
+	layers  int
+	floats  int // all float32 buffers
+	bytes   int // act
+	batch   int // tokens per pass
 }
 
 func (m *Model) stateSizes() stateSizes {
@@ -60,17 +64,17 @@ func (m *Model) stateSizes() stateSizes {
 	qw := c.Heads * c.HeadDim
 	rb, _ := m.kvType.RowBytes(kvw)
 	return stateSizes{
-		kvBytes:  c.ContextLength * rb,
-		layers:   c.Layers,
-		floats:   n*(2*c.EmbeddingLength+qw+2*kvw+qw+2*c.FeedForwardLength+c.RopeDims) + c.ContextLength + 66*c.HeadDim,
-		float64s: c.HeadDim,
-		bytes:    n * m.actBytes,
-		batch:    n,
+		kvBytes: c.ContextLength * rb,
+		layers:  c.Layers,
+		floats: n*(2*c.EmbeddingLength+qw+2*kvw+qw+2*c.FeedForwardLength+c.RopeDims) +
+			m.threads*(c.ContextLength+c.HeadDim+kernels.KVScratch(c.HeadDim)),
+		bytes: n * m.actBytes,
+		batch: n,
 	}
 }
 
 func (z stateSizes) total() uint64 {
-	return 2*uint64(z.layers)*uint64(z.kvBytes) + 4*uint64(z.floats) + 8*uint64(z.float64s) + uint64(z.bytes)
+	return 2*uint64(z.layers)*uint64(z.kvBytes) + 4*uint64(z.floats) + uint64(z.bytes)
 }
 
 // NewState allocates a State for one sequence of up to Config.ContextLength
@@ -99,11 +103,10 @@ func (m *Model) NewState() *State {
 	s.hb = take(n * c.FeedForwardLength)
 	s.hb2 = take(n * c.FeedForwardLength)
 	s.ropeTab = take(n * c.RopeDims)
-	s.scores = take(c.ContextLength)
-	s.qh = take(c.HeadDim)
-	s.kvRow = take(c.HeadDim)
-	s.acc = take(64 * c.HeadDim)
-	s.sums = make([]float64, z.float64s)
+	s.heads = make([]headScratch, m.threads)
+	for i := range s.heads {
+		s.heads[i] = headScratch{scores: take(c.ContextLength), q: take(c.HeadDim), acc: take(kernels.KVScratch(c.HeadDim))}
+	}
 	s.act = make([]byte, z.bytes)
 	return s
 }
@@ -136,8 +139,8 @@ func (s *State) Truncate(n int) {
 // Cost: one multiply-add per weight per token, plus attention over the
 // cached positions (Layers · Heads · 2·HeadDim per position); the output
 // projection (VocabSize × EmbeddingLength) only for the rows asked for.
-// Forward allocates nothing with Threads 1; more threads start a goroutine
-// per worker per matrix. Errors (bad arguments, context full) are reported
+// Forward allocates nothing with Threads 1; more threads share each step
+// through a pool of goroutines started once per process. Errors (bad arguments, context full) are reported
 // before any work and leave the State unchanged.
 func (s *State) Forward(tokens []int32, pos int, logits []float32) error {
 	c := &s.m.cfg
