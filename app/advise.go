@@ -8,9 +8,11 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/dustin/go-humanize"
 
+	"nibble/catalog"
 	"nibble/engine/hw"
 	"nibble/engine/session"
 	"nibble/quant"
@@ -22,9 +24,11 @@ const adviseUsage = `Usage: nibble advise MODEL.gguf [--ctx N] [--json] [--speed
 Tells which quantization level of the model runs well on this computer: for
 every level, the file size, the memory it needs at the chosen context, whether
 it fits, how fast it generates and how much quality it loses; then the one
-level to use. Speeds are estimated from the memory bandwidth unless --speed
-gives what nibble bench measured on this file. Quality figures are llama.cpp's
-for Llama-3-8B unless --kld gives a measurement on this model.
+level to use. Speeds are estimated from the memory bandwidth unless nibble
+bench measured this model (the file, or another level of it in the catalog)
+or --speed gives a measured speed. Quality figures are llama.cpp's for
+Llama-3-8B unless the catalog holds measurements on this model or --kld
+gives one.
 `
 
 type adviseOptions struct {
@@ -32,6 +36,7 @@ type adviseOptions struct {
 	ctx       int
 	asJSON    bool
 	speed     float64 // tokens/s measured on the file; 0: none
+	measured  string  // where the speed came from, for the table
 	bandwidth float64 // GB/s; 0: the platform's default
 	kld       map[string]float64
 }
@@ -41,7 +46,7 @@ func runAdviseCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	fs := newFlagSet("advise", stderr, func(w io.Writer) { fmt.Fprint(w, adviseUsage) })
 	fs.IntVar(&o.ctx, "ctx", 0, fmt.Sprintf("context length in tokens (default: the model's, at most %d)", session.DefaultContextLength))
 	fs.BoolVar(&o.asJSON, "json", false, "print one JSON object instead of the table")
-	fs.Float64Var(&o.speed, "speed", 0, "generation tokens/s nibble bench measured on this file")
+	fs.Float64Var(&o.speed, "speed", 0, "generation tokens/s measured on this file (default: what nibble bench stored in the catalog)")
 	fs.Float64Var(&o.bandwidth, "bandwidth", 0, "memory bandwidth in GB/s (default: a typical figure for this kind of computer)")
 	fs.Func("kld", "KL divergence measured on this model for a level, as LEVEL=K (repeatable)", func(s string) error {
 		name, val, ok := strings.Cut(s, "=")
@@ -116,13 +121,16 @@ func runAdvise(ctx context.Context, o adviseOptions, stdout io.Writer) error {
 	opts := advise.Options{Hardware: r, Bandwidth: o.bandwidth * 1e9, KLD: o.kld}
 	if o.speed > 0 {
 		opts.Speed = &advise.Speed{TokensPerSecond: o.speed}
+		o.measured = "the speed you gave"
+	} else {
+		opts.Speed, o.measured = catalogMeasurements(o.path, opts.KLD)
 	}
 	a, err := advise.Advise(m, opts)
 	if err != nil {
 		return err
 	}
 	if !o.asJSON {
-		printAdvice(stdout, m, r, a)
+		printAdvice(stdout, m, r, a, o.measured)
 		return nil
 	}
 	out := adviceJSON{
@@ -151,7 +159,7 @@ func predictionOut(p advise.Prediction) predictionJSON {
 
 // printAdvice writes the table of levels, then the recommendation and what
 // the file as it is needs.
-func printAdvice(w io.Writer, m advise.Model, r hw.Report, a advise.Advice) {
+func printAdvice(w io.Writer, m advise.Model, r hw.Report, a advise.Advice, measured string) {
 	name := m.Name
 	if name == "" {
 		name = "This model"
@@ -160,9 +168,9 @@ func printAdvice(w io.Writer, m advise.Model, r hw.Report, a advise.Advice) {
 		name, m.Arch, humanize.SIWithDigits(float64(m.Params), 2, ""), a.Context)
 	fmt.Fprintf(w, "This computer: %s of memory, %s free now\n", humanize.IBytes(r.RAM.Total), humanize.IBytes(r.RAM.Available))
 	if a.SpeedMeasured {
-		fmt.Fprintln(w, "Speeds: scaled from the speed you measured on this file")
+		fmt.Fprintf(w, "Speeds: scaled from %s\n", measured)
 	} else {
-		fmt.Fprintf(w, "Speeds: estimated from a memory speed of %.0f GB/s; nibble bench measures the real one (then pass --speed)\n", a.Bandwidth/1e9)
+		fmt.Fprintf(w, "Speeds: estimated from a memory speed of %.0f GB/s; nibble bench FILE measures the real one\n", a.Bandwidth/1e9)
 	}
 	fmt.Fprintln(w)
 
@@ -207,4 +215,40 @@ func tokensPerSecond(v float64) string {
 		return fmt.Sprintf("%.0f tokens/s", v)
 	}
 	return fmt.Sprintf("%.1f tokens/s", v)
+}
+
+// catalogMeasurements returns what the catalog knows of the model whose file
+// is path: the generation speed nibble bench measured on this file, else on
+// another of its levels (nil: none; source says which, for the table), and
+// adds to kld the KL divergences measured on its levels, unless kld already
+// has one (given with --kld). A file not in the catalog, or a catalog that
+// cannot be opened (the window holds it), gives nothing.
+func catalogMeasurements(path string, kld map[string]float64) (speed *advise.Speed, source string) {
+	c, err := catalog.Open(catalog.Options{})
+	if err != nil {
+		return nil, ""
+	}
+	defer c.Close()
+	e, others, err := c.LookupFile(path)
+	if err != nil {
+		return nil, ""
+	}
+	for _, v := range append(e.Variants, others...) {
+		if q := v.Quality; q != nil && v.Level != "" {
+			if _, given := kld[v.Level]; !given {
+				kld[v.Level] = q.KLD
+			}
+		}
+	}
+	if s := e.Variants[0].Speed; s != nil {
+		return &advise.Speed{TokensPerSecond: s.TokensPerSecond},
+			fmt.Sprintf("the speed nibble bench measured on this file (%.1f tokens/s, %s)", s.TokensPerSecond, s.Measured.Format(time.DateOnly))
+	}
+	for _, v := range others {
+		if _, err := quant.LookupMix(v.Level); v.Speed != nil && v.Level != "" && err == nil {
+			return &advise.Speed{Type: v.Level, TokensPerSecond: v.Speed.TokensPerSecond},
+				fmt.Sprintf("the speed nibble bench measured on its %s file (%.1f tokens/s, %s)", v.Level, v.Speed.TokensPerSecond, v.Speed.Measured.Format(time.DateOnly))
+		}
+	}
+	return nil, ""
 }

@@ -32,7 +32,18 @@ func TestMain(m *testing.M) {
 	if arg := os.Getenv(rssChildEnv); arg != "" {
 		os.Exit(peakRSSChild(arg))
 	}
-	os.Exit(m.Run())
+	// Commands such as bench and advise read and write the catalog: never
+	// the real one of whoever runs the tests (tests that look at the
+	// catalog set their own with catalogHome).
+	home, err := os.MkdirTemp("", "nibble-test-home-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("NIBBLE_HOME", home)
+	code := m.Run()
+	os.RemoveAll(home)
+	os.Exit(code)
 }
 
 // peakRSSChild runs nibble's main, as a user would run `nibble run MODEL
@@ -302,6 +313,42 @@ func TestAdviseRecommendations(t *testing.T) {
 }
 
 // TestAdviseMeasuredInputs passes a measured speed and KL divergence.
+// TestBenchSpeedCorrectsAdvice: nibble bench of a catalog variant stores its
+// generation speed, and nibble advise then scales its speeds from it, for
+// that file and for another level of the same model; --speed still wins.
+func TestBenchSpeedCorrectsAdvice(t *testing.T) {
+	catalogHome(t)
+	onComputer(t, hw.RAM{Total: 64 << 30, Available: 48 << 30})
+	q4, q8 := refdata.Path(t, "models/ts5m-Q4_K_M.gguf"), refdata.Path(t, "models/ts5m-Q8_0.gguf")
+	for _, p := range []string{q4, q8} {
+		if _, _, err := run(t, "import", p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stdout, _, err := run(t, "bench", q4, "-p", "0", "-n", "4", "-r", "1", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b benchResult
+	if err := json.Unmarshal([]byte(stdout), &b); err != nil {
+		t.Fatal(err)
+	}
+	if b.Saved != "tinystories-5m:Q4_K_M" {
+		t.Fatalf("bench saved its speed on %q, want tinystories-5m:Q4_K_M", b.Saved)
+	}
+	a := adviseJSON(t, q4)
+	if !a.SpeedMeasured || math.Abs(a.Current.TokensPerSecond-b.TGPerSecond) > 1e-6*b.TGPerSecond {
+		t.Errorf("advise on the measured file: %g tokens/s (measured %v), want bench's %g", a.Current.TokensPerSecond, a.SpeedMeasured, b.TGPerSecond)
+	}
+	a8 := adviseJSON(t, q8)
+	if !a8.SpeedMeasured || a8.Current.TokensPerSecond >= b.TGPerSecond {
+		t.Errorf("advise on the Q8_0 file: %g tokens/s (measured %v), want scaled from Q4_K_M's %g, slower", a8.Current.TokensPerSecond, a8.SpeedMeasured, b.TGPerSecond)
+	}
+	if a := adviseJSON(t, "--speed", "100", q4); a.Current.TokensPerSecond != 100 {
+		t.Errorf("--speed 100 gives %g tokens/s", a.Current.TokensPerSecond)
+	}
+}
+
 func TestAdviseMeasuredInputs(t *testing.T) {
 	onComputer(t, hw.RAM{Total: 64 << 30, Available: 48 << 30})
 	path := refdata.Path(t, "models/ts5m-Q4_K_M.gguf")

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/dustin/go-humanize"
 
+	"nibble/catalog"
 	"nibble/engine/gguf"
 	"nibble/engine/hw"
 	"nibble/engine/kernels"
@@ -85,6 +87,9 @@ type benchResult struct {
 	PPPerSecond  float64           `json:"pp_tokens_per_second"` // median of pp
 	TGPerSecond  float64           `json:"tg_tokens_per_second"` // median of tg
 	PeakRSSBytes uint64            `json:"peak_rss_bytes"`
+	// Saved names the catalog variant the generation speed was stored on
+	// ("name:tag"), "" if none.
+	Saved string `json:"saved_to_catalog,omitempty"`
 }
 
 func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) error {
@@ -140,6 +145,9 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 	if res.PeakRSSBytes, err = hw.PeakRSS(); err != nil {
 		fmt.Fprintln(stderr, "warning:", err)
 	}
+	if o.threads == 0 && res.TGPerSecond > 0 {
+		res.Saved = saveSpeed(o.path, res.TGPerSecond, stderr)
+	}
 
 	if o.asJSON {
 		enc := json.NewEncoder(stdout)
@@ -148,6 +156,32 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 	}
 	printBench(stdout, res)
 	return nil
+}
+
+// saveSpeed stores the generation speed on the catalog variant whose file is
+// path, where nibble advise and the app read it to correct their estimates,
+// and returns the variant's "name:tag" ("" if the file is not in the
+// catalog). Only runs with the default threads are saved: they are what the
+// app runs with. A catalog that cannot be opened (the window holds it) is
+// a note, not an error: the measurement was still printed.
+func saveSpeed(path string, tps float64, stderr io.Writer) string {
+	c, err := catalog.Open(catalog.Options{})
+	if err != nil {
+		fmt.Fprintln(stderr, "note: speed not saved in the catalog:", err)
+		return ""
+	}
+	defer c.Close()
+	e, _, err := c.LookupFile(path)
+	if err == nil {
+		_, err = c.SetSpeed(e.Variants[0].ID, catalog.Speed{TokensPerSecond: tps, Measured: time.Now()})
+	}
+	if err != nil {
+		if !errors.Is(err, catalog.ErrNotFound) {
+			fmt.Fprintln(stderr, "note: speed not saved in the catalog:", err)
+		}
+		return ""
+	}
+	return e.Model.Ref(e.Variants[0])
 }
 
 // bencher runs the two tests on one State, reset before each run.
@@ -249,5 +283,8 @@ func printBench(w io.Writer, r benchResult) {
 	tw.Flush()
 	if r.PeakRSSBytes > 0 {
 		fmt.Fprintf(w, "\npeak memory: %s (resident, model pages included)\n", humanize.IBytes(r.PeakRSSBytes))
+	}
+	if r.Saved != "" {
+		fmt.Fprintf(w, "generation speed saved in the catalog for %s (nibble advise and the app use it)\n", r.Saved)
 	}
 }

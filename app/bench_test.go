@@ -59,7 +59,7 @@ func TestBenchTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"tinystories-5m (llama, Q4_K_M)", "Q4_K "+kernels.Name(gguf.Q4_K), "pp8", "t/s (median)", "peak memory"} {
+	for _, want := range []string{"tinystories-5m (llama, Q4_K_M)", "Q4_K " + kernels.Name(gguf.Q4_K), "pp8", "t/s (median)", "peak memory"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("bench output lacks %q:\n%s", want, stdout)
 		}

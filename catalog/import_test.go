@@ -145,6 +145,24 @@ func TestImportGroupsVariants(t *testing.T) {
 	if _, err := c.Lookup("nothing"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Lookup of a missing model: %v", err)
 	}
+
+	// By file: a relative path and a symbolic link find the variant too.
+	link := filepath.Join(t.TempDir(), "link.gguf")
+	if err := os.Symlink(filepath.Join(dir, "q4.gguf"), link); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	for _, path := range []string{filepath.Join(dir, "q4.gguf"), "q4.gguf", link} {
+		e, others, err := c.LookupFile(path)
+		if err != nil {
+			t.Errorf("LookupFile(%s): %v", path, err)
+		} else if e.Model.Ref(e.Variants[0]) != "tiny-llama-1b:Q4_K_M" || len(others) != 2 {
+			t.Errorf("LookupFile(%s) = %s, %d others, %v", path, e.Model.Ref(e.Variants[0]), len(others), err)
+		}
+	}
+	if _, _, err := c.LookupFile(filepath.Join(dir, "nothing.gguf")); !errors.Is(err, ErrNotFound) {
+		t.Errorf("LookupFile of a file not in the catalog: %v", err)
+	}
 }
 
 func TestImportErrors(t *testing.T) {

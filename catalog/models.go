@@ -3,6 +3,7 @@ package catalog
 import (
 	"cmp"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -77,6 +78,41 @@ func (c *Catalog) Lookup(ref string) (Entry, error) {
 		}
 	}
 	return Entry{}, fmt.Errorf("%s: %w", ref, ErrNotFound)
+}
+
+// LookupFile finds the variant whose file is path (compared as absolute
+// paths with symbolic links resolved): the Entry has its model and that
+// variant only, and others the model's other variants (to reuse what was
+// measured on them). It returns an error wrapping ErrNotFound if no variant
+// has that file. Cost: as List.
+func (c *Catalog) LookupFile(path string) (e Entry, others []Variant, err error) {
+	want := canonicalPath(path)
+	all, err := c.List()
+	if err != nil {
+		return Entry{}, nil, err
+	}
+	for _, e := range all {
+		for i, v := range e.Variants {
+			if canonicalPath(v.Path) == want {
+				others = slices.Delete(slices.Clone(e.Variants), i, i+1)
+				e.Variants = []Variant{v}
+				return e, others, nil
+			}
+		}
+	}
+	return Entry{}, nil, fmt.Errorf("%s: %w", path, ErrNotFound)
+}
+
+// canonicalPath is path made absolute with symbolic links resolved, as far
+// as it exists.
+func canonicalPath(path string) string {
+	if p, err := filepath.Abs(path); err == nil {
+		path = p
+	}
+	if p, err := filepath.EvalSymlinks(path); err == nil {
+		path = p
+	}
+	return path
 }
 
 // entries reads every model and variant in tx.
