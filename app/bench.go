@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -35,7 +36,8 @@ Each test runs -r times after one untimed warm-up run; the table shows the
 median tokens per second and the spread (min, max). Also shown: the peak
 memory of the process (its resident set, the model's mapped pages included)
 and the kernel that multiplies each weight type. Tokens are random ids, so
-any model works, including one from nibble synth.
+any model works, including one from nibble synth. --cpuprofile writes a Go
+CPU profile of the timed runs (go tool pprof FILE shows where time goes).
 `
 
 type benchOptions struct {
@@ -45,6 +47,7 @@ type benchOptions struct {
 	nGen    int
 	reps    int
 	asJSON  bool
+	profile string
 }
 
 func runBenchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -55,6 +58,7 @@ func runBenchCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	fs.IntVar(&o.nGen, "n", 128, "generated tokens of the tg test (0: no tg test)")
 	fs.IntVar(&o.reps, "r", 3, "repetitions of each test")
 	fs.BoolVar(&o.asJSON, "json", false, "print one JSON object instead of the table")
+	fs.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of the timed runs to this `file`")
 	pos, err := parseArgs(fs, args, 1)
 	if err != nil {
 		return err
@@ -119,6 +123,13 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 
 	b := newBencher(m)
 	for rep := -1; rep < o.reps; rep++ { // rep -1 is the warm-up
+		if rep == 0 && o.profile != "" {
+			stop, err := startProfile(o.profile)
+			if err != nil {
+				return err
+			}
+			defer stop()
+		}
 		if o.nPrompt > 0 {
 			tps, err := b.promptProcessing(o.nPrompt)
 			if err != nil {
@@ -156,6 +167,19 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 	}
 	printBench(stdout, res)
 	return nil
+}
+
+// startProfile starts a CPU profile written to path; stop ends it.
+func startProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // saveSpeed stores the generation speed on the catalog variant whose file is
