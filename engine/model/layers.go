@@ -173,25 +173,14 @@ func (s *State) roundKV(dst, src []float32) {
 }
 
 // softmax replaces x by exp(x-max)/Σexp(x-max) as ggml's AVX-512 soft_max:
-// exponentials by expVec in groups of 16 (the row is padded with masked
-// positions, whose exp is 0), each group's sum reduced in float32 and added
-// in float64, then every value multiplied by the float32 reciprocal.
+// the exponentials and their sum by kernels.SoftmaxExp, then every value
+// multiplied by the float32 reciprocal of the sum.
 func softmax(x []float32) {
 	m := float32(math.Inf(-1))
 	for _, v := range x {
 		m = max(m, v)
 	}
-	var sum float64
-	var group [16]float32
-	for g := 0; g < len(x); g += 16 {
-		clear(group[:])
-		for i := range min(16, len(x)-g) {
-			group[i] = expVec(x[g+i] - m)
-			x[g+i] = group[i]
-		}
-		sum += float64(kernels.Reduce16(&group))
-	}
-	inv := float32(1 / sum)
+	inv := float32(1 / kernels.SoftmaxExp(x, m))
 	for i := range x {
 		x[i] *= inv
 	}
@@ -199,19 +188,15 @@ func softmax(x []float32) {
 
 // swiglu sets gate[i] = silu(gate[i]) · up[i], silu(x) = x/(1+exp(-x)), the
 // gated activation of the Llama feed-forward network. The rows (of width
-// values) are computed as ggml's AVX-512 SiLU: expVec for each group of 16,
-// glibc's expf (libm.go) for the remainder.
+// values) are computed as ggml's AVX-512 SiLU: kernels.SiLUMul for the
+// leading multiple of 16, glibc's expf (libm.go) for the remainder.
 func swiglu(gate, up []float32, width int) {
+	vec := width &^ 15
 	for r := 0; r < len(gate); r += width {
-		vec := width &^ 15
-		for i, g := range gate[r : r+width] {
-			var e float32
-			if i < vec {
-				e = expVec(-g)
-			} else {
-				e = expf(-g)
-			}
-			gate[r+i] = g / (1 + e) * up[r+i]
+		kernels.SiLUMul(gate[r:r+vec], up[r:r+vec])
+		for i := r + vec; i < r+width; i++ {
+			g := gate[i]
+			gate[i] = g / (1 + expf(-g)) * up[i]
 		}
 	}
 }
