@@ -1,0 +1,560 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// The K-quant × Q8_K products in the order of llama.cpp's __AVX2__
+// ggml_vec_dot_qN_K_q8_K (x86_kquants.go has the Go version of each). A
+// kernel multiplies rows weight rows with T activation rows (T = 1…4, one
+// kernel per T): for each weight row it walks the super-blocks once,
+// unpacks the levels and scales of each 32-element chunk into registers and
+// multiplies them with the same chunk of all T tokens, so one unpacking
+// serves T tokens. Each token keeps its own lanes, exactly as the one-token
+// vec_dot: integer lane t of a super-block sums the elements e with e mod 32
+// in 4t..4t+3 (VPMADDUBSW pairs, VPMADDWD with the sub-block scale), and is
+// added to float lane t with one FMA by d = da·dw; the lanes are added up
+// as hsum8 at the end of the row.
+//
+// func kernel(w *byte, wStride, rows int, a *byte, aStride, nb int, y *float32, yStride int)
+// sets y[i·yStride + r] for r < rows, i < T to the product of the weight row
+// at w + r·wStride with the activation row at a + i·aStride, nb super-blocks
+// each; rows >= 1.
+//
+// Registers of every kernel:
+//   SI  weight super-block        DI R8 R9 R12  activation super-block of tokens 0-3
+//   CX  super-blocks left         BX  rows left      DX  weight row
+//   R10 &y[r] (token 0)           AX R11 R13 R14     scratch
+//   Y8-Y11   integer lanes of tokens 0-3 in the current super-block
+//   Y12-Y15  float lanes of tokens 0-3
+//   Y0-Y7    the type's unpacking and temporaries (Y5: the scales of the
+//            current chunk, Y6 Y7 temporaries of the token steps)
+
+// EACHn(OP, X, Y) runs OP(X, Y, A, SUMI, ACC, XACC, T) for the tokens T <
+// n of an n-token kernel, with A the token's activation super-block, SUMI
+// its integer lanes and ACC (XACC, low half) its float lanes.
+#define EACH1(OP, X, Y) OP(X, Y, DI, Y8, Y12, X12, 0)
+#define EACH2(OP, X, Y) EACH1(OP, X, Y); OP(X, Y, R8, Y9, Y13, X13, 1)
+#define EACH3(OP, X, Y) EACH2(OP, X, Y); OP(X, Y, R9, Y10, Y14, X14, 2)
+#define EACH4(OP, X, Y) EACH3(OP, X, Y); OP(X, Y, R12, Y11, Y15, X15, 3)
+
+// Q8_K super-block: d (float32), 256 levels, 16 sums of 16 levels (int16).
+#define Q8K_BYTES 292
+#define Q8K_QS 4
+#define Q8K_BSUMS 260
+
+// ROWS_BEGIN starts the loop over weight rows: the pointers to the first
+// super-blocks of the row and of the tokens, CX super-blocks.
+#define ROWS_BEGIN \
+	MOVQ w+0(FP), DX \
+	MOVQ y+48(FP), R10 \
+	MOVQ rows+16(FP), BX \
+row: \
+	MOVQ DX, SI \
+	MOVQ a+24(FP), DI \
+	MOVQ aStride+32(FP), AX \
+	LEAQ (DI)(AX*1), R8 \
+	LEAQ (DI)(AX*2), R9 \
+	LEAQ (R8)(AX*2), R12 \
+	MOVQ nb+40(FP), CX
+
+// BLOCKS(BYTES, BODY, EACH) runs BODY(EACH) for each of the CX super-blocks
+// of BYTES weight bytes.
+#define BLOCKS(BYTES, BODY, EACH) \
+	TESTQ CX, CX \
+	JZ blocksDone \
+block: \
+	BODY(EACH) \
+	ADDQ $BYTES, SI \
+	ADDQ $Q8K_BYTES, DI \
+	ADDQ $Q8K_BYTES, R8 \
+	ADDQ $Q8K_BYTES, R9 \
+	ADDQ $Q8K_BYTES, R12 \
+	DECQ CX \
+	JNZ block \
+blocksDone:
+
+// ROWS_END moves to the next weight row and output.
+#define ROWS_END \
+	ADDQ $4, R10 \
+	ADDQ wStride+8(FP), DX \
+	DECQ BX \
+	JNZ row \
+	VZEROUPPER \
+	RET
+
+// KERNEL(BYTES, ZERO, BLOCK, STORE, EACH) is a whole kernel: per row,
+// EACH(ZERO) clears the tokens' sums, BLOCK(EACH) adds one super-block of
+// BYTES weight bytes, EACH(STORE) stores the results.
+#define KERNEL(BYTES, ZERO, BLOCK, STORE, EACH) \
+	ROWS_BEGIN \
+	EACH(ZERO, 0, 0) \
+	BLOCKS(BYTES, BLOCK, EACH) \
+	EACH(STORE, 0, 0) \
+	ROWS_END
+
+// HSUM8 sets X3 to hsum8 of the float lanes (X4 scratch): the upper 128 bits
+// onto the lower, then (v0+v2)+(v1+v3) as _mm_movehl_ps and _mm_movehdup_ps.
+#define HSUM8(ACC, XACC) \
+	VEXTRACTF128 $1, ACC, X3 \
+	VADDPS XACC, X3, X3 \
+	HSUM4(X3, X4)
+
+// HSUM4 sets X to hsum4 of its 4 lanes (TMP scratch).
+#define HSUM4(X, TMP) \
+	VMOVHLPS X, X, TMP \
+	VADDPS TMP, X, X \
+	VMOVSHDUP X, TMP \
+	VADDSS TMP, X, X
+
+// STORE_X3 stores X3 to y[T·yStride + r].
+#define STORE_X3(T) \
+	MOVQ yStride+56(FP), AX \
+	IMUL3Q $(4*(T)), AX, AX \
+	VMOVSS X3, (R10)(AX*1)
+
+// Unpacking. Every chunk of 32 elements has its levels in 32 bytes, one
+// per element, put together from bit fields of one or two 32-byte runs of
+// the weight block: BITS loads a run, shifts its 16-bit words so that the
+// field lands where the level wants it, and masks it byte by byte (which
+// also drops what the shift moved in from the neighbouring byte).
+
+#define NONE(R)
+#define SHL1(R) VPSLLW $1, R, R
+#define SHL2(R) VPSLLW $2, R, R
+#define SHL3(R) VPSLLW $3, R, R
+#define SHL4(R) VPSLLW $4, R, R
+#define SHR1(R) VPSRLW $1, R, R
+#define SHR2(R) VPSRLW $2, R, R
+#define SHR3(R) VPSRLW $3, R, R
+#define SHR4(R) VPSRLW $4, R, R
+#define SHR5(R) VPSRLW $5, R, R
+#define SHR6(R) VPSRLW $6, R, R
+
+// BITS sets R to the 32 bytes at OFF(SI), shifted by SHIFT, and MASK.
+#define BITS(R, OFF, SHIFT, MASK) \
+	VMOVDQU (OFF)(SI), R \
+	SHIFT(R) \
+	VPAND MASK(SB), R, R
+
+// LEVELS sets Y3 to the levels made of a low and a high bit field (Y4
+// scratch).
+#define LEVELS(LO, LOSHIFT, LOMASK, HI, HISHIFT, HIMASK) \
+	BITS(Y3, LO, LOSHIFT, LOMASK) \
+	BITS(Y4, HI, HISHIFT, HIMASK) \
+	VPOR Y4, Y3, Y3
+
+// SCALE32 sets Y5 to int16 J of both 128-bit lanes of Y1, the scale of
+// sub-block J (sub-blocks of 32: Q4_K, Q5_K).
+#define SCALE32(J) VPSHUFB k4ScaleShuffle<>+(32*(J))(SB), Y1, Y5
+
+// SCALES16 sets Y5 to the int8 scales 2C and 2C+1 of X1 as int16, one per
+// 128-bit lane: the two sub-blocks of 16 of chunk C (Q2_K, Q3_K, Q6_K).
+#define SCALES16(C) \
+	VPSHUFB k6ScaleShuffle<>+(16*(C))(SB), X1, X5 \
+	VPMOVSXBW X5, Y5
+
+// HALVES_X7 sets X7 to the fp16 value(s) at OFF(SI) (MOV loads 2 or 4 bytes):
+// dw, or dw and dmin_w.
+#define HALVES_X7(MOV, OFF) \
+	MOV OFF(SI), AX \
+	VMOVD AX, X7 \
+	VCVTPH2PS X7, X7
+
+// DMIN sets X6 to da·dmin_w in all 4 lanes, dmin_w in lane 1 of X7. The Go
+// code's dmin is its negation: the kernels subtract with VFNMADD, which
+// gives the same bits as adding with -dmin.
+#define DMIN(A) \
+	VBROADCASTSS (A), X6 \
+	VMULPS X7, X6, X6 \
+	VPERMILPS $0x55, X6, X6
+
+// Token steps (OP of EACHn).
+
+#define ZERO_SUMI(_, __, A, SUMI, ACC, XACC, T) VPXOR SUMI, SUMI, SUMI
+#define ZERO_ACC(_, __, A, SUMI, ACC, XACC, T) VXORPS ACC, ACC, ACC
+
+// MADD adds the levels Y3 (unsigned) times the activations at OFF, times
+// the int16 scales Y5, to the integer lanes: VPMADDUBSW makes the pairs,
+// VPMADDWD the scaled sums of 4.
+#define MADD(OFF, __, A, SUMI, ACC, XACC, T) \
+	VPMADDUBSW (OFF)(A), Y3, Y6 \
+	VPMADDWD Y5, Y6, Y6 \
+	VPADDD Y6, SUMI, SUMI
+
+// MADD_OFFSET is MADD for the levels Y3 minus the bytes of Y0, which it
+// subtracts as llama.cpp does: the pairs of Y0 times the activations.
+#define MADD_OFFSET(OFF, __, A, SUMI, ACC, XACC, T) \
+	VPMADDUBSW (OFF)(A), Y3, Y6 \
+	VPMADDUBSW (OFF)(A), Y0, Y7 \
+	VPSUBW Y7, Y6, Y6 \
+	VPMADDWD Y5, Y6, Y6 \
+	VPADDD Y6, SUMI, SUMI
+
+// FMA_D adds the integer lanes to the float lanes with one FMA by d = da·dw,
+// dw in X7 (the Go code's fmaLanes).
+#define FMA_D(_, __, A, SUMI, ACC, XACC, T) \
+	VMULSS (A), X7, X6 \
+	VBROADCASTSS X6, Y6 \
+	VCVTDQ2PS SUMI, SUMI \
+	VFMADD231PS SUMI, Y6, ACC
+
+// STORE_HSUM8 stores hsum8 of the float lanes.
+#define STORE_HSUM8(_, __, A, SUMI, ACC, XACC, T) \
+	HSUM8(ACC, XACC) \
+	STORE_X3(T)
+
+// Q2_K: 84 bytes: 16 bytes of 4-bit scales (low nibble) and mins (high),
+// 64 bytes of 2-bit levels (element 128h+32k+l is bits 2k, 2k+1 of
+// qs[32h+l]), d and dmin (fp16). Per super-block the mins come first, with
+// their own FMA into the float lanes: lane t -= da·dmin_w·(m[2t]·bsum[2t] +
+// m[2t+1]·bsum[2t+1]) (VPMADDWD of the mins in Y2 with the bsums).
+
+#define Q2K_CHUNK(C, QS, SHIFT, EACH) \
+	BITS(Y3, QS, SHIFT, bytes03<>) \
+	SCALES16(C) \
+	EACH(MADD, Q8K_QS+32*(C), 0)
+
+#define Q2K_MINS(_, __, A, SUMI, ACC, XACC, T) \
+	DMIN(A) \
+	VBROADCASTSS X6, Y6 \
+	VPMADDWD Q8K_BSUMS(A), Y2, Y3 \
+	VCVTDQ2PS Y3, Y3 \
+	VFNMADD231PS Y3, Y6, ACC
+
+#define Q2K_BLOCK(EACH) \
+	VMOVDQU (SI), X1 \
+	VPSRLW $4, X1, X2 \
+	VPAND bytes0f<>(SB), X2, X2 \
+	VPMOVZXBW X2, Y2 \
+	VPAND bytes0f<>(SB), X1, X1 \
+	EACH(ZERO_SUMI, 0, 0) \
+	Q2K_CHUNK(0, 16, NONE, EACH) \
+	Q2K_CHUNK(1, 16, SHR2, EACH) \
+	Q2K_CHUNK(2, 16, SHR4, EACH) \
+	Q2K_CHUNK(3, 16, SHR6, EACH) \
+	Q2K_CHUNK(4, 48, NONE, EACH) \
+	Q2K_CHUNK(5, 48, SHR2, EACH) \
+	Q2K_CHUNK(6, 48, SHR4, EACH) \
+	Q2K_CHUNK(7, 48, SHR6, EACH) \
+	HALVES_X7(MOVL, 80) \
+	EACH(Q2K_MINS, 0, 0) \
+	EACH(FMA_D, 0, 0)
+
+TEXT ·q2KMul1(SB), NOSPLIT, $0-64
+	KERNEL(84, ZERO_ACC, Q2K_BLOCK, STORE_HSUM8, EACH1)
+
+TEXT ·q2KMul2(SB), NOSPLIT, $0-64
+	KERNEL(84, ZERO_ACC, Q2K_BLOCK, STORE_HSUM8, EACH2)
+
+TEXT ·q2KMul3(SB), NOSPLIT, $0-64
+	KERNEL(84, ZERO_ACC, Q2K_BLOCK, STORE_HSUM8, EACH3)
+
+TEXT ·q2KMul4(SB), NOSPLIT, $0-64
+	KERNEL(84, ZERO_ACC, Q2K_BLOCK, STORE_HSUM8, EACH4)
+
+// Q3_K: 110 bytes: hmask (32 bytes), qs (64 bytes of 2-bit fields), 12
+// bytes of 6-bit scales, d (fp16). Element 128h+32s+l has bits 2s, 2s+1 of
+// qs[32h+l] and bit 4h+s of hmask[l] as its third bit: a level 0..7 minus 4
+// (Y0 = 4s). Scale j (sub-blocks of 16) has its low 4 bits in nibble j/8 of
+// byte j%8 and its top 2 bits in bits 2(j/4) of byte 8+j%4, minus 32.
+
+#define Q3K_CHUNK(C, QS, QSSHIFT, HMSHIFT, EACH) \
+	LEVELS(QS, QSSHIFT, bytes03<>, 0, HMSHIFT, bytes04<>) \
+	SCALES16(C) \
+	EACH(MADD_OFFSET, Q8K_QS+32*(C), 0)
+
+// Q3K_SCALES sets X1 to the 16 scales (int8): the low nibbles of bytes
+// 0-7, then their high nibbles (VPSRLVQ by 0 and 4), each or the 2 bits of
+// bytes 8-11 shifted right by 0, 2, 4, 6 for dwords 0-3 (VPSRLVD).
+#define Q3K_SCALES \
+	VPBROADCASTQ 96(SI), X1 \
+	VPSRLVQ q3KLowShift<>(SB), X1, X1 \
+	VPAND bytes0f<>(SB), X1, X1 \
+	VPBROADCASTD 104(SI), X4 \
+	VPSRLVD q3KHighShift<>(SB), X4, X4 \
+	VPAND bytes03<>(SB), X4, X4 \
+	VPSLLD $4, X4, X4 \
+	VPOR X4, X1, X1 \
+	VPSUBB bytes20<>(SB), X1, X1
+
+#define Q3K_BLOCK(EACH) \
+	Q3K_SCALES \
+	EACH(ZERO_SUMI, 0, 0) \
+	Q3K_CHUNK(0, 32, NONE, SHL2, EACH) \
+	Q3K_CHUNK(1, 32, SHR2, SHL1, EACH) \
+	Q3K_CHUNK(2, 32, SHR4, NONE, EACH) \
+	Q3K_CHUNK(3, 32, SHR6, SHR1, EACH) \
+	Q3K_CHUNK(4, 64, NONE, SHR2, EACH) \
+	Q3K_CHUNK(5, 64, SHR2, SHR3, EACH) \
+	Q3K_CHUNK(6, 64, SHR4, SHR4, EACH) \
+	Q3K_CHUNK(7, 64, SHR6, SHR5, EACH) \
+	HALVES_X7(MOVWLZX, 108) \
+	EACH(FMA_D, 0, 0)
+
+#define Q3K_KERNEL(EACH) \
+	VMOVDQU bytes04<>(SB), Y0 \
+	KERNEL(110, ZERO_ACC, Q3K_BLOCK, STORE_HSUM8, EACH)
+
+TEXT ·q3KMul1(SB), NOSPLIT, $0-64
+	Q3K_KERNEL(EACH1)
+
+TEXT ·q3KMul2(SB), NOSPLIT, $0-64
+	Q3K_KERNEL(EACH2)
+
+TEXT ·q3KMul3(SB), NOSPLIT, $0-64
+	Q3K_KERNEL(EACH3)
+
+TEXT ·q3KMul4(SB), NOSPLIT, $0-64
+	Q3K_KERNEL(EACH4)
+
+// Q4_K and Q5_K: d, dmin (fp16), 12 bytes of 6-bit scales and mins, then
+// the levels. Sub-block j (32 elements) of Q4_K has its levels in the low
+// (even j) or high (odd j) nibbles of qs[32(j/2):]; Q5_K adds bit j of
+// qh[l] as the fifth bit.
+
+// K4_SCALES sets Y1 to the 8 scales as int16 in both 128-bit lanes and X2
+// to the 8 mins as int16, unpacked as llama.cpp's utmp (kmask1-3).
+#define K4_SCALES \
+	MOVL 4(SI), AX \
+	MOVL 8(SI), R11 \
+	MOVL 12(SI), R13 \
+	MOVL AX, R14 \
+	SHRL $6, R14 \
+	ANDL $0x03030303, R14 \
+	SHLL $4, R14 \
+	ANDL $0x3f3f3f3f, AX \
+	VMOVD AX, X1 \
+	MOVL R13, AX \
+	ANDL $0x0f0f0f0f, AX \
+	ORL R14, AX \
+	VPINSRD $1, AX, X1, X1 \
+	MOVL R11, R14 \
+	SHRL $6, R14 \
+	ANDL $0x03030303, R14 \
+	SHLL $4, R14 \
+	ANDL $0x3f3f3f3f, R11 \
+	VPINSRD $2, R11, X1, X1 \
+	SHRL $4, R13 \
+	ANDL $0x0f0f0f0f, R13 \
+	ORL R14, R13 \
+	VPINSRD $3, R13, X1, X1 \
+	VPMOVZXBW X1, Y1 \
+	VEXTRACTI128 $1, Y1, X2 \
+	VPERMQ $0x44, Y1, Y1
+
+// K4_MINS sets X3 to the 4 int32 lanes m[2u]·(bsum[4u]+bsum[4u+1]) +
+// m[2u+1]·(bsum[4u+2]+bsum[4u+3]) of the token at A (llama.cpp's
+// _mm_hadd_epi16 of the bsums, _mm_madd_epi16 with the mins in X2).
+#define K4_MINS(A) \
+	VMOVDQU Q8K_BSUMS(A), X3 \
+	VPHADDW (Q8K_BSUMS+16)(A), X3, X3 \
+	VPMADDWD X2, X3, X3
+
+#define Q4K_CHUNK(J, QS, SHIFT, EACH) \
+	BITS(Y3, QS, SHIFT, bytes0f<>) \
+	SCALE32(J) \
+	EACH(MADD, Q8K_QS+32*(J), 0)
+
+// Q4_K's mins go to 4 lanes of their own per token, accm (on the stack,
+// 16 bytes per token): accm -= da·dmin_w·(the lanes of K4_MINS); the row's
+// result is hsum8(acc) + hsum4(accm).
+#define Q4K_MINS(_, __, A, SUMI, ACC, XACC, T) \
+	DMIN(A) \
+	K4_MINS(A) \
+	VCVTDQ2PS X3, X3 \
+	VMOVUPS (16*(T))(SP), X4 \
+	VFNMADD231PS X3, X6, X4 \
+	VMOVUPS X4, (16*(T))(SP)
+
+#define Q4K_ZERO(_, __, A, SUMI, ACC, XACC, T) \
+	VXORPS ACC, ACC, ACC \
+	VMOVUPS XACC, (16*(T))(SP)
+
+#define Q4K_STORE(_, __, A, SUMI, ACC, XACC, T) \
+	HSUM8(ACC, XACC) \
+	VMOVUPS (16*(T))(SP), X4 \
+	HSUM4(X4, X5) \
+	VADDSS X4, X3, X3 \
+	STORE_X3(T)
+
+#define Q4K_BLOCK(EACH) \
+	K4_SCALES \
+	EACH(ZERO_SUMI, 0, 0) \
+	Q4K_CHUNK(0, 16, NONE, EACH) \
+	Q4K_CHUNK(1, 16, SHR4, EACH) \
+	Q4K_CHUNK(2, 48, NONE, EACH) \
+	Q4K_CHUNK(3, 48, SHR4, EACH) \
+	Q4K_CHUNK(4, 80, NONE, EACH) \
+	Q4K_CHUNK(5, 80, SHR4, EACH) \
+	Q4K_CHUNK(6, 112, NONE, EACH) \
+	Q4K_CHUNK(7, 112, SHR4, EACH) \
+	HALVES_X7(MOVL, 0) \
+	EACH(FMA_D, 0, 0) \
+	EACH(Q4K_MINS, 0, 0)
+
+TEXT ·q4KMul1(SB), NOSPLIT, $64-64
+	KERNEL(144, Q4K_ZERO, Q4K_BLOCK, Q4K_STORE, EACH1)
+
+TEXT ·q4KMul2(SB), NOSPLIT, $64-64
+	KERNEL(144, Q4K_ZERO, Q4K_BLOCK, Q4K_STORE, EACH2)
+
+TEXT ·q4KMul3(SB), NOSPLIT, $64-64
+	KERNEL(144, Q4K_ZERO, Q4K_BLOCK, Q4K_STORE, EACH3)
+
+TEXT ·q4KMul4(SB), NOSPLIT, $64-64
+	KERNEL(144, Q4K_ZERO, Q4K_BLOCK, Q4K_STORE, EACH4)
+
+#define Q5K_CHUNK(J, QS, QSSHIFT, QHSHIFT, EACH) \
+	LEVELS(QS, QSSHIFT, bytes0f<>, 16, QHSHIFT, bytes10<>) \
+	SCALE32(J) \
+	EACH(MADD, Q8K_QS+32*(J), 0)
+
+// Q5_K's mins are summed as integers per super-block and added to one
+// float32 per token, summs (on the stack, 4 bytes per token): summs -=
+// da·dmin_w·isum, an FMA as GCC makes of it; the row's result is
+// hsum8(acc) + summs.
+#define Q5K_MINS(_, __, A, SUMI, ACC, XACC, T) \
+	DMIN(A) \
+	K4_MINS(A) \
+	VPSHUFD $0x4e, X3, X4 \
+	VPADDD X4, X3, X3 \
+	VPSHUFD $0xb1, X3, X4 \
+	VPADDD X4, X3, X3 \
+	VCVTDQ2PS X3, X3 \
+	VMOVSS (4*(T))(SP), X4 \
+	VFNMADD231SS X3, X6, X4 \
+	VMOVSS X4, (4*(T))(SP)
+
+#define Q5K_ZERO(_, __, A, SUMI, ACC, XACC, T) \
+	VXORPS ACC, ACC, ACC \
+	VMOVSS XACC, (4*(T))(SP)
+
+#define Q5K_STORE(_, __, A, SUMI, ACC, XACC, T) \
+	HSUM8(ACC, XACC) \
+	VADDSS (4*(T))(SP), X3, X3 \
+	STORE_X3(T)
+
+#define Q5K_BLOCK(EACH) \
+	K4_SCALES \
+	EACH(ZERO_SUMI, 0, 0) \
+	Q5K_CHUNK(0, 48, NONE, SHL4, EACH) \
+	Q5K_CHUNK(1, 48, SHR4, SHL3, EACH) \
+	Q5K_CHUNK(2, 80, NONE, SHL2, EACH) \
+	Q5K_CHUNK(3, 80, SHR4, SHL1, EACH) \
+	Q5K_CHUNK(4, 112, NONE, NONE, EACH) \
+	Q5K_CHUNK(5, 112, SHR4, SHR1, EACH) \
+	Q5K_CHUNK(6, 144, NONE, SHR2, EACH) \
+	Q5K_CHUNK(7, 144, SHR4, SHR3, EACH) \
+	HALVES_X7(MOVL, 0) \
+	EACH(FMA_D, 0, 0) \
+	EACH(Q5K_MINS, 0, 0)
+
+TEXT ·q5KMul1(SB), NOSPLIT, $16-64
+	KERNEL(176, Q5K_ZERO, Q5K_BLOCK, Q5K_STORE, EACH1)
+
+TEXT ·q5KMul2(SB), NOSPLIT, $16-64
+	KERNEL(176, Q5K_ZERO, Q5K_BLOCK, Q5K_STORE, EACH2)
+
+TEXT ·q5KMul3(SB), NOSPLIT, $16-64
+	KERNEL(176, Q5K_ZERO, Q5K_BLOCK, Q5K_STORE, EACH3)
+
+TEXT ·q5KMul4(SB), NOSPLIT, $16-64
+	KERNEL(176, Q5K_ZERO, Q5K_BLOCK, Q5K_STORE, EACH4)
+
+// Q6_K: 210 bytes: ql (128 bytes of low nibbles), qh (64 bytes of 2-bit
+// fields), 16 int8 scales, d (fp16). Half h (128 elements), l < 32: the low
+// nibbles of ql[64h+l] and ql[64h+32+l] are elements 128h+l and +32, their
+// high nibbles +64 and +96; bit pairs 0, 2, 4, 6 of qh[32h+l] are the top
+// bits of the four: levels 0..63 minus 32 (Y0 = 32s).
+
+#define Q6K_CHUNK(C, QL, QLSHIFT, QH, QHSHIFT, EACH) \
+	LEVELS(QL, QLSHIFT, bytes0f<>, QH, QHSHIFT, bytes30<>) \
+	SCALES16(C) \
+	EACH(MADD_OFFSET, Q8K_QS+32*(C), 0)
+
+#define Q6K_BLOCK(EACH) \
+	VMOVDQU 192(SI), X1 \
+	EACH(ZERO_SUMI, 0, 0) \
+	Q6K_CHUNK(0, 0, NONE, 128, SHL4, EACH) \
+	Q6K_CHUNK(1, 32, NONE, 128, SHL2, EACH) \
+	Q6K_CHUNK(2, 0, SHR4, 128, NONE, EACH) \
+	Q6K_CHUNK(3, 32, SHR4, 128, SHR2, EACH) \
+	Q6K_CHUNK(4, 64, NONE, 160, SHL4, EACH) \
+	Q6K_CHUNK(5, 96, NONE, 160, SHL2, EACH) \
+	Q6K_CHUNK(6, 64, SHR4, 160, NONE, EACH) \
+	Q6K_CHUNK(7, 96, SHR4, 160, SHR2, EACH) \
+	HALVES_X7(MOVWLZX, 208) \
+	EACH(FMA_D, 0, 0)
+
+#define Q6K_KERNEL(EACH) \
+	VMOVDQU bytes20<>(SB), Y0 \
+	KERNEL(210, ZERO_ACC, Q6K_BLOCK, STORE_HSUM8, EACH)
+
+TEXT ·q6KMul1(SB), NOSPLIT, $0-64
+	Q6K_KERNEL(EACH1)
+
+TEXT ·q6KMul2(SB), NOSPLIT, $0-64
+	Q6K_KERNEL(EACH2)
+
+TEXT ·q6KMul3(SB), NOSPLIT, $0-64
+	Q6K_KERNEL(EACH3)
+
+TEXT ·q6KMul4(SB), NOSPLIT, $0-64
+	Q6K_KERNEL(EACH4)
+
+// Constants.
+
+#define BYTES32(name, q) \
+	DATA name+0(SB)/8, $q \
+	DATA name+8(SB)/8, $q \
+	DATA name+16(SB)/8, $q \
+	DATA name+24(SB)/8, $q \
+	GLOBL name(SB), RODATA|NOPTR, $32
+
+BYTES32(bytes03<>, 0x0303030303030303)
+BYTES32(bytes04<>, 0x0404040404040404)
+BYTES32(bytes0f<>, 0x0f0f0f0f0f0f0f0f)
+BYTES32(bytes10<>, 0x1010101010101010)
+BYTES32(bytes20<>, 0x2020202020202020)
+BYTES32(bytes30<>, 0x3030303030303030)
+
+DATA q3KLowShift<>+0(SB)/8, $0
+DATA q3KLowShift<>+8(SB)/8, $4
+GLOBL q3KLowShift<>(SB), RODATA|NOPTR, $16
+
+DATA q3KHighShift<>+0(SB)/8, $0x0000000200000000
+DATA q3KHighShift<>+8(SB)/8, $0x0000000600000004
+GLOBL q3KHighShift<>(SB), RODATA|NOPTR, $16
+
+// k4ScaleShuffle: entry j (32 bytes) makes VPSHUFB broadcast int16 j of
+// each 128-bit lane.
+#define K4_SHUFFLE(j, q) \
+	DATA k4ScaleShuffle<>+(32*j)(SB)/8, $q \
+	DATA k4ScaleShuffle<>+(32*j+8)(SB)/8, $q \
+	DATA k4ScaleShuffle<>+(32*j+16)(SB)/8, $q \
+	DATA k4ScaleShuffle<>+(32*j+24)(SB)/8, $q
+
+K4_SHUFFLE(0, 0x0100010001000100)
+K4_SHUFFLE(1, 0x0302030203020302)
+K4_SHUFFLE(2, 0x0504050405040504)
+K4_SHUFFLE(3, 0x0706070607060706)
+K4_SHUFFLE(4, 0x0908090809080908)
+K4_SHUFFLE(5, 0x0b0a0b0a0b0a0b0a)
+K4_SHUFFLE(6, 0x0d0c0d0c0d0c0d0c)
+K4_SHUFFLE(7, 0x0f0e0f0e0f0e0f0e)
+GLOBL k4ScaleShuffle<>(SB), RODATA|NOPTR, $256
+
+// k6ScaleShuffle: entry c (16 bytes) is 8 times byte 2c, then 8 times byte
+// 2c+1.
+#define K6_SHUFFLE(c, lo, hi) \
+	DATA k6ScaleShuffle<>+(16*c)(SB)/8, $lo \
+	DATA k6ScaleShuffle<>+(16*c+8)(SB)/8, $hi
+
+K6_SHUFFLE(0, 0x0000000000000000, 0x0101010101010101)
+K6_SHUFFLE(1, 0x0202020202020202, 0x0303030303030303)
+K6_SHUFFLE(2, 0x0404040404040404, 0x0505050505050505)
+K6_SHUFFLE(3, 0x0606060606060606, 0x0707070707070707)
+K6_SHUFFLE(4, 0x0808080808080808, 0x0909090909090909)
+K6_SHUFFLE(5, 0x0a0a0a0a0a0a0a0a, 0x0b0b0b0b0b0b0b0b)
+K6_SHUFFLE(6, 0x0c0c0c0c0c0c0c0c, 0x0d0d0d0d0d0d0d0d)
+K6_SHUFFLE(7, 0x0e0e0e0e0e0e0e0e, 0x0f0f0f0f0f0f0f0f)
+GLOBL k6ScaleShuffle<>(SB), RODATA|NOPTR, $128
