@@ -10,10 +10,10 @@ import (
 
 // AVX2 attention products over an F16 cache (llama.cpp's default), in the
 // orders of kvScoresGo and kvWeightedSumGo with the same bits: VCVTPH2PS
-// converts keys and values exactly as f16Table does, VFMADD231PS/213PS are
-// the fused steps fma32 computes, and the lane trees are reduce16/reduce64
-// written for eight dimensions or one score at a time. An F32 cache, heads
-// the vector steps do not divide (hd%8 != 0 for the weighted sum) and empty
+// converts keys and values exactly as f16Table does, VFMADD231PS is the
+// fused step fma32 computes, and the lane trees are reduce16/reduce64
+// written for one score or eight dimensions at a time. An F32 cache, heads
+// the vector steps do not divide (hd%16 != 0 for the weighted sum) and empty
 // products take the Go functions.
 //
 // The instructions: AVX2 and FMA, and F16C for VCVTPH2PS, which x/sys/cpu
@@ -41,7 +41,7 @@ func kvScoresAVX2(kv gguf.Type, scores []float32, keys []byte, stride int, q []f
 
 func kvWeightedSumAVX2(kv gguf.Type, out, probs []float32, values []byte, stride int, batched bool, scratch []float32) {
 	hd, npos := len(out), len(probs)
-	if kv != gguf.F16 || hd == 0 || hd%8 != 0 || npos == 0 {
+	if kv != gguf.F16 || hd == 0 || hd%16 != 0 || npos == 0 {
 		kvWeightedSumGo(kv, out, probs, values, stride, batched, scratch)
 		return
 	}
@@ -50,13 +50,8 @@ func kvWeightedSumAVX2(kv gguf.Type, out, probs []float32, values []byte, stride
 	if !batched {
 		lanes, simd = 64, min(((npos+31)&^31)&^63, npos)
 	}
-	// Lane j of dimension d is acc[j·hd + d]; the first position of a lane
-	// writes its row, the lanes no position reaches stay zero.
 	acc := scratch[:lanes*hd]
-	clear(acc[min(simd, lanes)*hd:])
-	if simd > 0 {
-		kvAccumulateF16(&acc[0], lanes, hd, &probs[0], simd, &values[0], stride)
-	}
+	kvAccumulateF16(&acc[0], lanes, hd, &probs[0], simd, &values[0], stride)
 	if batched {
 		kvReduce16(&out[0], &acc[0], hd)
 	} else {
@@ -79,10 +74,11 @@ func kvScoresF16Lanes16(scores *float32, n int, keys *byte, stride int, q *float
 //go:noescape
 func kvScoresF16Lanes64(scores *float32, n int, keys *byte, stride int, q *float32, hd int, scale float32)
 
-// kvAccumulateF16 adds probs[t]·(value t) into lane t mod lanes of acc for
-// t < n with FMAs (row t mod lanes of hd floats; the first lanes positions
-// start their row, fma(p, v, 0)); value t is the hd (a multiple of 8) F16
-// values at values + t·stride.
+// kvAccumulateF16 sets lane j < lanes of acc (the hd floats of row j,
+// lane j of dimension d is acc[j·hd + d]) to the FMA chain from zero of
+// probs[t]·(value t) over the positions t < n with t mod lanes = j, in
+// increasing t; value t is the hd (a multiple of 16) F16 values at
+// values + t·stride.
 //
 //go:noescape
 func kvAccumulateF16(acc *float32, lanes, hd int, probs *float32, n int, values *byte, stride int)

@@ -118,9 +118,9 @@ reduce64:
 	VADDPS    Y3, Y1, Y1
 	VADDPS    Y1, Y0, Y0
 	REDUCE8(Y0, X0, X1)
-	VCVTSS2SD X0, X0, X0
 	CMPQ      AX, R9
-	JGE       score64
+	JGE       scale64            // no rest: float32(float64(x)) is x
+	VCVTSS2SD X0, X0, X0
 
 tail64:
 	MOVWLZX   (SI)(AX*2), R11
@@ -132,9 +132,9 @@ tail64:
 	INCQ      AX
 	CMPQ      AX, R9
 	JLT       tail64
-
-score64:
 	VCVTSD2SS X0, X0, X0
+
+scale64:
 	VMULSS    X15, X0, X0
 	VMOVSS    X0, (DI)(BX*4)
 	ADDQ      DX, SI
@@ -146,72 +146,114 @@ score64:
 
 // func kvAccumulateF16(acc *float32, lanes int, hd int, probs *float32, n int, values *byte, stride int)
 //
-// One position at a time, 8 dimensions per step: an AXPY of the value row
-// into the position's accumulator row (which stays in L1: 16 or 64 rows).
+// One lane at a time, its accumulators in registers: 64 dimensions in
+// Y0-Y7 (eight independent FMA chains, enough to keep both FMA units busy),
+// then the rest 16 at a time in Y0-Y1; the lane's positions j, j+lanes, …
+// each add their 64 (or 16) values, and the sums are stored once. Each
+// value row is read once per block, in whole cache lines.
 TEXT ·kvAccumulateF16(SB), NOSPLIT, $0-56
-	MOVQ   acc+0(FP), DI
-	MOVQ   lanes+8(FP), R8
-	MOVQ   hd+16(FP), R9
-	MOVQ   probs+24(FP), SI
-	MOVQ   n+32(FP), CX
-	MOVQ   values+40(FP), DX
-	MOVQ   stride+48(FP), R10
+	MOVQ  acc+0(FP), DI          // lane row of acc
+	MOVQ  lanes+8(FP), R8
+	MOVQ  hd+16(FP), R9
+	MOVQ  probs+24(FP), SI       // probability of the lane's first position
+	MOVQ  n+32(FP), CX
+	MOVQ  values+40(FP), DX      // value row of the lane's first position
+	MOVQ  stride+48(FP), R10
+	LEAQ  (SI)(CX*4), CX         // end of the probabilities
+	IMULQ R8, R10                // bytes from a position to the lane's next
+	SHLQ  $2, R8                 // the same in probabilities
+	XORQ  BX, BX                 // lane
+
+lane:
+	XORQ AX, AX                  // dimension
+
+dims64:
 	MOVQ   R9, R11
-	SHLQ   $2, R11               // bytes of an accumulator row
-	MOVQ   R11, R13
-	IMULQ  R8, R13
-	ADDQ   DI, R13               // end of the accumulator rows
-	MOVQ   DI, R12               // accumulator row of position BX
-	XORQ   BX, BX
-	MOVQ   R8, AX
-	CMPQ   CX, AX
-	CMOVQLT CX, AX
-	MOVQ   AX, R8                // positions that start a lane: min(n, lanes)
+	SUBQ   AX, R11
+	CMPQ   R11, $64
+	JLT    dims16
 	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	LEAQ   (DX)(AX*2), R12       // value row
+	MOVQ   SI, R13               // its probability
+	CMPQ   R13, CX
+	JGE    store64
 
-start:
-	VBROADCASTSS (SI)(BX*4), Y15
-	XORQ         AX, AX
+pos64:
+	VBROADCASTSS (R13), Y15
+	VCVTPH2PS    (R12), Y8
+	VCVTPH2PS    16(R12), Y9
+	VCVTPH2PS    32(R12), Y10
+	VCVTPH2PS    48(R12), Y11
+	VFMADD231PS  Y15, Y8, Y0
+	VFMADD231PS  Y15, Y9, Y1
+	VFMADD231PS  Y15, Y10, Y2
+	VFMADD231PS  Y15, Y11, Y3
+	VCVTPH2PS    64(R12), Y8
+	VCVTPH2PS    80(R12), Y9
+	VCVTPH2PS    96(R12), Y10
+	VCVTPH2PS    112(R12), Y11
+	VFMADD231PS  Y15, Y8, Y4
+	VFMADD231PS  Y15, Y9, Y5
+	VFMADD231PS  Y15, Y10, Y6
+	VFMADD231PS  Y15, Y11, Y7
+	ADDQ         R10, R12
+	ADDQ         R8, R13
+	CMPQ         R13, CX
+	JLT          pos64
 
-startElem:
-	VCVTPH2PS   (DX)(AX*2), Y1
-	VFMADD213PS Y0, Y15, Y1
-	VMOVUPS     Y1, (R12)(AX*4)
-	ADDQ        $8, AX
-	CMPQ        AX, R9
-	JLT         startElem
-	ADDQ        R10, DX
-	ADDQ        R11, R12
-	INCQ        BX
-	CMPQ        BX, R8
-	JLT         start
-	CMPQ        BX, CX
-	JGE         accDone
-	MOVQ        DI, R12          // BX = lanes: back to lane 0
+store64:
+	VMOVUPS Y0, (DI)(AX*4)
+	VMOVUPS Y1, 32(DI)(AX*4)
+	VMOVUPS Y2, 64(DI)(AX*4)
+	VMOVUPS Y3, 96(DI)(AX*4)
+	VMOVUPS Y4, 128(DI)(AX*4)
+	VMOVUPS Y5, 160(DI)(AX*4)
+	VMOVUPS Y6, 192(DI)(AX*4)
+	VMOVUPS Y7, 224(DI)(AX*4)
+	ADDQ    $64, AX
+	JMP     dims64
 
-add:
-	VBROADCASTSS (SI)(BX*4), Y15
-	XORQ         AX, AX
+dims16:
+	CMPQ   AX, R9
+	JGE    nextLane
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	LEAQ   (DX)(AX*2), R12
+	MOVQ   SI, R13
+	CMPQ   R13, CX
+	JGE    store16
 
-addElem:
-	VCVTPH2PS   (DX)(AX*2), Y1
-	VFMADD213PS (R12)(AX*4), Y15, Y1
-	VMOVUPS     Y1, (R12)(AX*4)
-	ADDQ        $8, AX
-	CMPQ        AX, R9
-	JLT         addElem
-	ADDQ        R10, DX
-	ADDQ        R11, R12
-	CMPQ        R12, R13
-	JLT         sameRound
-	MOVQ        DI, R12
+pos16:
+	VBROADCASTSS (R13), Y15
+	VCVTPH2PS    (R12), Y8
+	VCVTPH2PS    16(R12), Y9
+	VFMADD231PS  Y15, Y8, Y0
+	VFMADD231PS  Y15, Y9, Y1
+	ADDQ         R10, R12
+	ADDQ         R8, R13
+	CMPQ         R13, CX
+	JLT          pos16
 
-sameRound:
+store16:
+	VMOVUPS Y0, (DI)(AX*4)
+	VMOVUPS Y1, 32(DI)(AX*4)
+	ADDQ    $16, AX
+	JMP     dims16
+
+nextLane:
+	LEAQ (DI)(R9*4), DI
+	ADDQ $4, SI
+	ADDQ stride+48(FP), DX
 	INCQ BX
-	CMPQ BX, CX
-	JLT  add
-
-accDone:
+	CMPQ BX, lanes+8(FP)
+	JLT  lane
 	VZEROUPPER
 	RET
 
