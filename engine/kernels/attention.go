@@ -118,12 +118,21 @@ func kvScoresGo(kv gguf.Type, scores []float32, keys []byte, stride int, q []flo
 	}
 }
 
+// valueLanes returns how many accumulator lanes the ·V products of npos
+// positions use and how many of the positions go to them (the rest are
+// added in float64): tinyBLAS's 16 lanes for all of a batch's;
+// ggml_vec_dot_f16's 64 for the leading multiple of 64 of the positions
+// padded to 32 (llama.cpp pads the cache view it multiplies).
+func valueLanes(npos int, batched bool) (lanes, simd int) {
+	if batched {
+		return 16, npos
+	}
+	return 64, min(((npos+31)&^31)&^63, npos)
+}
+
 func kvWeightedSumGo(kv gguf.Type, out, probs []float32, values []byte, stride int, batched bool, scratch []float32) {
 	hd, npos := len(out), len(probs)
-	lanes, simd := 16, npos
-	if !batched {
-		lanes, simd = 64, min(((npos+31)&^31)&^63, npos)
-	}
+	lanes, simd := valueLanes(npos, batched)
 	// Lane j of dimension d is acc[j·hd + d]: a position adds one
 	// contiguous row.
 	acc := scratch[:lanes*hd]

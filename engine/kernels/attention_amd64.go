@@ -45,11 +45,7 @@ func kvWeightedSumAVX2(kv gguf.Type, out, probs []float32, values []byte, stride
 		kvWeightedSumGo(kv, out, probs, values, stride, batched, scratch)
 		return
 	}
-	// The lanes and the positions they take, as kvWeightedSumGo.
-	lanes, simd := 16, npos
-	if !batched {
-		lanes, simd = 64, min(((npos+31)&^31)&^63, npos)
-	}
+	lanes, simd := valueLanes(npos, batched)
 	acc := scratch[:lanes*hd]
 	kvAccumulateF16(&acc[0], lanes, hd, &probs[0], simd, &values[0], stride)
 	if batched {
