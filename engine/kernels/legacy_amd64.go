@@ -3,8 +3,6 @@
 package kernels
 
 import (
-	"math"
-
 	"golang.org/x/sys/cpu"
 
 	"nibble/engine/gguf"
@@ -17,39 +15,56 @@ func init() {
 	if !cpu.X86.HasAVX2 || !cpu.X86.HasFMA || !cpu.X86.HasF16C {
 		return
 	}
-	vnni := cpu.X86.HasAVX512F && cpu.X86.HasAVX512VNNI
+	for _, k := range legacyKernels(cpu.X86.HasAVX512F && cpu.X86.HasAVX512VNNI) {
+		useNative(k.w, k.o, k.name, k.mul)
+	}
+}
+
+// nativeMul is a native product of weight type w in order o.
+type nativeMul struct {
+	w    gguf.Type
+	o    order
+	name string
+	mul  mulFunc
+}
+
+// legacyKernels returns the native products of the 32-element block types
+// for a CPU with AVX2, FMA and F16C, and AVX-512 F and VNNI if vnni.
+func legacyKernels(vnni bool) []nativeMul {
+	name := "avx2"
 	if vnni {
-		useNative(gguf.Q4_0, repackedOrder, "avx512vnni", mulQ4_0x8(true))
-	} else {
-		useNative(gguf.Q4_0, repackedOrder, "avx2", mulQ4_0x8(false))
+		name = "avx512vnni"
 	}
-	// One token always takes the vec_dot order, which runs the AVX2
-	// kernels; batches take tinyBLAS_Q0's order (the same lanes) where the
-	// type has it, with the VNNI tiles where the CPU has them.
+	ks := []nativeMul{
+		{gguf.Q4_0, repackedOrder, name, mulQ4_0x8(vnni)},
+		{gguf.IQ4_NL, vecDotOrder, "avx2", mulLanes(gguf.IQ4_NL, vecDotOrder, iq4nlVecDot1, nil, nil)},
+	}
+	// One token takes the vec_dot order, which runs the AVX2 kernels. A
+	// batch takes tinyBLAS_Q0's order (the same lanes) where the type has
+	// it, else the vec_dot order again, with the VNNI tiles if vnni.
 	for _, k := range []struct {
-		w    gguf.Type
-		one  lanes1
-		four lanes4
-		tile lanes4x4 // nil: no tinyBLAS_Q0 order
+		w     gguf.Type
+		batch order
+		one   lanes1
+		four  lanes4
+		tile  lanes4x4
 	}{
-		{gguf.Q4_0, q4_0Lanes1, q4_0Lanes4, q4_0Lanes4x4VNNI},
-		{gguf.Q5_0, q5_0Lanes1, q5_0Lanes4, q5_0Lanes4x4VNNI},
-		{gguf.Q8_0, q8_0Lanes1, q8_0Lanes4, q8_0Lanes4x4VNNI},
-		{gguf.IQ4_NL, iq4nlLanes1, iq4nlLanes4, iq4nlLanes4x4VNNI},
-		{gguf.Q4_1, q4_1Lanes1, q4_1Lanes4, nil},
-		{gguf.Q5_1, q5_1Lanes1, q5_1Lanes4, nil},
+		{gguf.Q4_0, gemmOrder, q4_0Lanes1, q4_0Lanes4, q4_0Lanes4x4VNNI},
+		{gguf.Q5_0, gemmOrder, q5_0Lanes1, q5_0Lanes4, q5_0Lanes4x4VNNI},
+		{gguf.Q8_0, gemmOrder, q8_0Lanes1, q8_0Lanes4, q8_0Lanes4x4VNNI},
+		{gguf.IQ4_NL, gemmOrder, iq4nlLanes1, iq4nlLanes4, iq4nlLanes4x4VNNI},
+		{gguf.Q4_1, vecDotOrder, q4_1Lanes1, q4_1Lanes4, q4_1Lanes4x4VNNI},
+		{gguf.Q5_1, vecDotOrder, q5_1Lanes1, q5_1Lanes4, q5_1Lanes4x4VNNI},
 	} {
-		if k.w != gguf.IQ4_NL { // its vec_dot pairs blocks: vecDotIQ4_NL
-			useNative(k.w, vecDotOrder, "avx2", mulLanes(k.w, vecDotOrder, k.one, k.four, nil))
+		if !vnni {
+			k.tile = nil
 		}
-		switch {
-		case k.tile == nil:
-		case vnni:
-			useNative(k.w, gemmOrder, "avx512vnni", mulLanes(k.w, gemmOrder, k.one, k.four, k.tile))
-		default:
-			useNative(k.w, gemmOrder, "avx2", mulLanes(k.w, gemmOrder, k.one, k.four, nil))
+		if k.batch != vecDotOrder && k.w != gguf.IQ4_NL { // IQ4_NL's vec_dot pairs blocks (iq4nlVecDot1)
+			ks = append(ks, nativeMul{k.w, vecDotOrder, "avx2", mulLanes(k.w, vecDotOrder, k.one, k.four, nil)})
 		}
+		ks = append(ks, nativeMul{k.w, k.batch, name, mulLanes(k.w, k.batch, k.one, k.four, k.tile)})
 	}
+	return ks
 }
 
 // q4_0x8AVX2 adds to y[i·yStride + r] (r < 8, i < tokens) the products of
@@ -61,13 +76,19 @@ func init() {
 //go:noescape
 func q4_0x8AVX2(w *byte, wStride int, a *byte, aStride, tokens, nb int, y *float32, yStride int)
 
-// q4_0x16VNNI is q4_0x8AVX2 for 16 rows with AVX-512 VNNI: the rows'
-// levels one per lane, multiplied by VPDPBUSD with 4 broadcast activation
-// bytes at a time; sums[b·tokens + i] holds −8·Σa and da of token i's
-// block b.
+// q4_0x16VNNI is q4_0x8AVX2 for 16 rows with AVX-512 VNNI, adding token
+// i's products to acc[16·i:16·i+16]: the rows' levels one per lane,
+// multiplied by VPDPBUSD with 4 broadcast activation bytes at a time;
+// sums[b·tokens + i] holds −8·Σa and da of token i's block b.
 //
 //go:noescape
-func q4_0x16VNNI(w *byte, wStride int, sums *q8Sum, a *byte, aStride, tokens, nb int, y *float32, yStride int)
+func q4_0x16VNNI(w *byte, wStride int, sums *q8Sum, a *byte, aStride, tokens, nb int, acc *float32)
+
+// q4_0x16DotVNNI is q4_0x8AVX2 for 16 rows and one token with AVX-512
+// VNNI: y[r] for r < 16 (the products, not added to y).
+//
+//go:noescape
+func q4_0x16DotVNNI(w *byte, wStride int, a *byte, nb int, y *float32)
 
 // q8Sum is what q4_0x16VNNI needs of an activation block besides its
 // levels: −8 times their sum (the offset of the Q4_0 levels, which the
@@ -77,19 +98,15 @@ type q8Sum struct {
 	d      float32
 }
 
-// vnniTokens is the fewest tokens for which q4_0x16VNNI is faster than
-// q4_0x8AVX2: it unpacks the weights once per block for all tokens, which
-// costs more than one token's products.
-const vnniTokens = 2
-
-// mulQ4_0x8 is the repacked Q4_0 order (dotQ4_0x8): with AVX-512 VNNI and
-// a batch, tiles of 16 rows × all tokens (q4_0x16VNNI), then tiles of 8
-// rows (q4_0x8AVX2), then the Go function for rows beyond a multiple of 8.
-// Each tile unpacks a weight block once for every token.
+// mulQ4_0x8 is the repacked Q4_0 order (dotQ4_0x8). With AVX-512 VNNI,
+// tiles of 16 rows: q4_0x16DotVNNI for one token, q4_0x16VNNI for a batch;
+// then tiles of 8 rows (q4_0x8AVX2), then the Go function for rows beyond
+// a multiple of 8. The batch kernels unpack a weight block once for every
+// token of the tile.
 func mulQ4_0x8(vnni bool) mulFunc {
 	return func(w []byte, wStride, rows int, a []byte, aStride, tokens, n int, y []float32, yStride int) {
 		nb := n / gguf.QK
-		if nb == 0 || tokens == 0 || wStride > math.MaxInt32/16 { // the gathers' row offsets are int32
+		if nb == 0 || tokens == 0 {
 			portable[gguf.Q4_0].mul[repackedOrder](w, wStride, rows, a, aStride, tokens, n, y, yStride)
 			return
 		}
@@ -100,7 +117,13 @@ func mulQ4_0x8(vnni bool) mulFunc {
 			_ = y[(tokens-1)*yStride+tiled-1]
 		}
 		r := 0
-		if vnni && tokens >= vnniTokens {
+		switch {
+		case !vnni:
+		case tokens == 1:
+			for ; r+16 <= rows; r += 16 {
+				q4_0x16DotVNNI(&w[r*wStride], wStride, &a[0], nb, &y[r])
+			}
+		default:
 			r = rows &^ 15
 			mulQ4_0x16VNNI(w, wStride, r, a, aStride, tokens, nb, y, yStride)
 		}
@@ -115,13 +138,17 @@ func mulQ4_0x8(vnni bool) mulFunc {
 }
 
 // mulQ4_0x16VNNI runs q4_0x16VNNI on rows (a multiple of 16) in chunks of
-// tokens and blocks whose activation sums fit one stack buffer: for each
-// chunk, every 16-row tile adds the chunk's blocks to y.
+// at most 64 tokens and as many blocks as their activation sums fit one
+// stack buffer: for each chunk, every 16-row tile adds the chunk's blocks
+// to its accumulators. These are copied between y and a contiguous buffer:
+// a tile's outputs in y lie a multiple of 4 KiB apart for usual shapes, and
+// 64 of them would not stay in the L1 cache.
 func mulQ4_0x16VNNI(w []byte, wStride, rows int, a []byte, aStride, tokens, nb int, y []float32, yStride int) {
 	if rows == 0 {
 		return
 	}
 	var sums [2048]q8Sum
+	var acc [64 * 16]float32
 	for i0 := 0; i0 < tokens; i0 += 64 {
 		ti := min(64, tokens-i0)
 		chunk := len(sums) / ti
@@ -138,21 +165,26 @@ func mulQ4_0x16VNNI(w []byte, wStride, rows int, a []byte, aStride, tokens, nb i
 				}
 			}
 			for r := 0; r < rows; r += 16 {
-				if b0 == 0 {
-					for i := range ti {
-						clear(y[(i0+i)*yStride+r : (i0+i)*yStride+r+16])
+				for i := range ti {
+					if b0 == 0 {
+						clear(acc[16*i : 16*i+16])
+					} else {
+						copy(acc[16*i:16*i+16], y[(i0+i)*yStride+r:])
 					}
 				}
-				q4_0x16VNNI(&w[r*wStride+b0*q4_0Bytes], wStride, &sums[0], &a[i0*aStride+b0*q8_0Bytes], aStride, ti, bc, &y[i0*yStride+r], yStride)
+				q4_0x16VNNI(&w[r*wStride+b0*q4_0Bytes], wStride, &sums[0], &a[i0*aStride+b0*q8_0Bytes], aStride, ti, bc, &acc[0])
+				for i := range ti {
+					copy(y[(i0+i)*yStride+r:(i0+i)*yStride+r+16], acc[16*i:])
+				}
 			}
 		}
 	}
 }
 
-// The lane-order kernels (vecDotQ8_0 and its siblings, for every type but
-// IQ4_NL also tinyBLAS_Q0's order): lanes1 is one row by one token, lanes4
-// one row by 4 tokens (aStride and yStride apart), nb blocks.
-// lanes4x4 (AVX-512 VNNI) is 4 rows (wStride apart) by 4 tokens.
+// The lane-order kernels (vecDotQ8_0 and its siblings, and tinyBLAS_Q0's
+// order, which is the same but for IQ4_NL's vec_dot): lanes1 is one row by
+// one token, lanes4 one row by 4 tokens (aStride and yStride apart), and
+// lanes4x4 (AVX-512 VNNI) 4 rows (wStride apart) by 4 tokens, nb blocks.
 type (
 	lanes1   func(w, a *byte, nb int) float32
 	lanes4   func(w, a *byte, aStride, nb int, y *float32, yStride int)
@@ -183,6 +215,11 @@ func iq4nlLanes1(w, a *byte, nb int) float32
 //go:noescape
 func iq4nlLanes4(w, a *byte, aStride, nb int, y *float32, yStride int)
 
+// iq4nlVecDot1 is vecDotIQ4_NL, one row by one token.
+//
+//go:noescape
+func iq4nlVecDot1(w, a *byte, nb int) float32
+
 //go:noescape
 func q4_0Lanes4x4VNNI(w *byte, wStride int, a *byte, aStride, nb int, y *float32, yStride int)
 
@@ -196,6 +233,12 @@ func q8_0Lanes4x4VNNI(w *byte, wStride int, a *byte, aStride, nb int, y *float32
 func iq4nlLanes4x4VNNI(w *byte, wStride int, a *byte, aStride, nb int, y *float32, yStride int)
 
 //go:noescape
+func q4_1Lanes4x4VNNI(w *byte, wStride int, a *byte, aStride, nb int, y *float32, yStride int)
+
+//go:noescape
+func q5_1Lanes4x4VNNI(w *byte, wStride int, a *byte, aStride, nb int, y *float32, yStride int)
+
+//go:noescape
 func q4_1Lanes1(w, a *byte, nb int) float32
 
 //go:noescape
@@ -207,11 +250,11 @@ func q5_1Lanes1(w, a *byte, nb int) float32
 //go:noescape
 func q5_1Lanes4(w, a *byte, aStride, nb int, y *float32, yStride int)
 
-// mulLanes returns the mulFunc of weight type w's lane-order kernels: with
-// vnni, tiles of 4 rows × 4 tokens; then row by row, the tokens 4 at a time
-// (each weight block unpacked once for the 4, the row in cache for all
-// tokens), the rest one by one.
-func mulLanes(w gguf.Type, o order, one lanes1, four lanes4, vnni lanes4x4) mulFunc {
+// mulLanes returns the mulFunc of weight type w's kernels in order o: with
+// tile, tiles of 4 rows × 4 tokens; then row by row, the tokens 4 at a time
+// with four (each weight block unpacked once for the 4, the row in cache
+// for all tokens), the rest one by one. tile and four may be nil.
+func mulLanes(w gguf.Type, o order, one lanes1, four lanes4, tile lanes4x4) mulFunc {
 	k := &portable[w]
 	return func(wq []byte, wStride, rows int, a []byte, aStride, tokens, n int, y []float32, yStride int) {
 		nb := n / gguf.QK
@@ -223,11 +266,11 @@ func mulLanes(w gguf.Type, o order, one lanes1, four lanes4, vnni lanes4x4) mulF
 		_ = a[(tokens-1)*aStride+nb*k.aBytes-1]
 		_ = y[(tokens-1)*yStride+rows-1]
 		r := 0
-		if vnni != nil {
+		if tile != nil {
 			for ; r+4 <= rows; r += 4 {
 				i := 0
 				for ; i+4 <= tokens; i += 4 {
-					vnni(&wq[r*wStride], wStride, &a[i*aStride], aStride, nb, &y[i*yStride+r], yStride)
+					tile(&wq[r*wStride], wStride, &a[i*aStride], aStride, nb, &y[i*yStride+r], yStride)
 				}
 				for ; i < tokens; i++ {
 					for rr := r; rr < r+4; rr++ {
@@ -239,7 +282,7 @@ func mulLanes(w gguf.Type, o order, one lanes1, four lanes4, vnni lanes4x4) mulF
 		for ; r < rows; r++ {
 			wr := &wq[r*wStride]
 			i := 0
-			for ; i+4 <= tokens; i += 4 {
+			for ; four != nil && i+4 <= tokens; i += 4 {
 				four(wr, &a[i*aStride], aStride, nb, &y[i*yStride+r], yStride)
 			}
 			for ; i < tokens; i++ {

@@ -27,20 +27,6 @@ DATA ones16<>+16(SB)/8, $0x0001000100010001
 DATA ones16<>+24(SB)/8, $0x0001000100010001
 GLOBL ones16<>(SB), RODATA|NOPTR, $32
 
-DATA rowIndex<>+0(SB)/8, $0x0000000100000000
-DATA rowIndex<>+8(SB)/8, $0x0000000300000002
-DATA rowIndex<>+16(SB)/8, $0x0000000500000004
-DATA rowIndex<>+24(SB)/8, $0x0000000700000006
-GLOBL rowIndex<>(SB), RODATA|NOPTR, $32
-
-// lowWords moves the low 16 bits of each dword of a 128-bit lane to its
-// first 8 bytes (VPSHUFB).
-DATA lowWords<>+0(SB)/8, $0x0d0c090805040100
-DATA lowWords<>+8(SB)/8, $0x8080808080808080
-DATA lowWords<>+16(SB)/8, $0x0d0c090805040100
-DATA lowWords<>+24(SB)/8, $0x8080808080808080
-GLOBL lowWords<>(SB), RODATA|NOPTR, $32
-
 // Q4_LEVELS unpacks the 16 bytes of 4-bit levels at src into Y (X is its
 // lower half): elements 0..31 as unsigned bytes 0..15. T is a temporary X
 // register.
@@ -59,7 +45,7 @@ GLOBL lowWords<>(SB), RODATA|NOPTR, $32
 // func q4_0x8AVX2(w *byte, wStride int, a *byte, aStride, tokens, nb int, y *float32, yStride int)
 //
 // Per block: the 8 rows' levels stay in Y0..Y7 for all tokens, their scales
-// (gathered, fp16 to float32) in Y9. Per token: 8 lane vectors are added
+// (fp16 to float32) in Y9. Per token: 8 lane vectors are added
 // up by a VPHADDD tree into one vector of the 8 rows' sums of q·a, minus
 // 8·Σa for the levels' offset 8, converted to float32 (exact) and added to
 // y with one FMA by dw·da.
@@ -74,9 +60,6 @@ TEXT ·q4_0x8AVX2(SB), NOSPLIT, $0-64
 	MOVQ yStride+56(FP), R14
 	SHLQ $2, R14
 	LEAQ (R8)(R8*2), R9
-	VMOVQ        R8, X15
-	VPBROADCASTD X15, Y15
-	VPMULLD      rowIndex<>(SB), Y15, Y15 // byte offsets of the 8 rows
 	VMOVDQU      eights<>(SB), Y14
 
 q4x8block:
@@ -89,10 +72,14 @@ q4x8block:
 	Q4_LEVELS(2(DI)(R8*1), X5, Y5, X13)
 	Q4_LEVELS(2(DI)(R8*2), X6, Y6, X13)
 	Q4_LEVELS(2(DI)(R9*1), X7, Y7, X13)
-	VPCMPEQD   Y8, Y8, Y8
-	VPGATHERDD Y8, (SI)(Y15*1), Y9
-	VPSHUFB    lowWords<>(SB), Y9, Y9
-	VPERMQ     $0x08, Y9, Y9
+	VPINSRW    $0, (SI), X9, X9
+	VPINSRW    $1, (SI)(R8*1), X9, X9
+	VPINSRW    $2, (SI)(R8*2), X9, X9
+	VPINSRW    $3, (SI)(R9*1), X9, X9
+	VPINSRW    $4, (DI), X9, X9
+	VPINSRW    $5, (DI)(R8*1), X9, X9
+	VPINSRW    $6, (DI)(R8*2), X9, X9
+	VPINSRW    $7, (DI)(R9*1), X9, X9
 	VCVTPH2PS  X9, Y9
 
 	MOVQ R10, AX
@@ -227,15 +214,15 @@ GLOBL iq4nlLevels<>(SB), RODATA|NOPTR, $32
 	VMOVDQU iq4nlLevels<>(SB), Y7 \
 	VPSHUFB Y, Y7, Y
 
-// Unsigned weight levels of the block at SI into Y5.
-#define Q4_1_LEVELS \
-	Q4_LEVELS(4(SI), X5, Y5, X7)
+// Unsigned weight levels of the block at R into Y (X its lower half).
+#define Q4_1_UNSIGNED(R, X, Y) \
+	Q4_LEVELS(4(R), X, Y, X7)
 
-#define Q5_1_LEVELS \
-	Q4_LEVELS(8(SI), X5, Y5, X7)  \
-	QH_BYTES(4(SI))               \
+#define Q5_1_UNSIGNED(R, X, Y) \
+	Q4_LEVELS(8(R), X, Y, X7)     \
+	QH_BYTES(4(R))                \
 	VPAND sixteens<>(SB), Y7, Y7  \
-	VPOR  Y7, Y5, Y5
+	VPOR  Y7, Y, Y
 
 // SCALES sets Y6 to the weight block's dw in every lane (and X9 to its m
 // where the block has one, MIN_SCALE).
@@ -337,6 +324,64 @@ GLOBL iq4nlLevels<>(SB), RODATA|NOPTR, $32
 	HSUM8(Y1, X1, X7) \
 	HSUM8(Y2, X2, X7) \
 	HSUM8(Y3, X3, X7)
+
+// func iq4nlVecDot1(w, a *byte, nb int) float32
+//
+// vecDotIQ4_NL: blocks in pairs, the first of each pair into Y0, the
+// second into Y1, hsum8 of Y0+Y1; an odd last block's whole integer sum
+// added after with a scalar FMA.
+TEXT ·iq4nlVecDot1(SB), NOSPLIT, $0-28
+	LANES1_ARGS
+	VXORPS Y1, Y1, Y1
+	MOVQ   CX, DX
+	SHRQ   $1, CX
+	JZ     iq4nlOdd
+
+iq4nlPair:
+	IQ4_NL_SIGNED(SI, X4, Y4)
+	VPABSB Y4, Y5
+	SCALES
+	SIGNED_TOKEN(R10, Y0)
+	ADDQ   $18, SI
+	ADDQ   $34, R10
+	IQ4_NL_SIGNED(SI, X4, Y4)
+	VPABSB Y4, Y5
+	SCALES
+	SIGNED_TOKEN(R10, Y1)
+	ADDQ   $18, SI
+	ADDQ   $34, R10
+	DECQ   CX
+	JNZ    iq4nlPair
+
+iq4nlOdd:
+	VADDPS Y1, Y0, Y0
+	HSUM8(Y0, X0, X7)
+	TESTQ  $1, DX
+	JZ     iq4nlDone
+	IQ4_NL_SIGNED(SI, X4, Y4)
+	VPABSB       Y4, Y5
+	VMOVDQU      2(R10), Y7
+	VPSIGNB      Y4, Y7, Y7
+	VPMADDUBSW   Y7, Y5, Y7
+	VPMADDWD     ones16<>(SB), Y7, Y7
+	VEXTRACTI128 $1, Y7, X8
+	VPADDD       X8, X7, X7
+	VPSHUFD      $0x4e, X7, X8
+	VPADDD       X8, X7, X7
+	VPSHUFD      $0xb1, X7, X8
+	VPADDD       X8, X7, X7
+	VCVTDQ2PS    X7, X7
+	VPBROADCASTW (SI), X6
+	VCVTPH2PS    X6, X6
+	VPBROADCASTW (R10), X8
+	VCVTPH2PS    X8, X8
+	VMULSS       X6, X8, X8
+	VFMADD231SS  X7, X8, X0
+
+iq4nlDone:
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
 
 // The kernels of each type (LEVELS, block sizes, signed or not).
 
@@ -502,7 +547,7 @@ TEXT ·q4_1Lanes1(SB), NOSPLIT, $0-28
 	VXORPS X10, X10, X10
 
 q4_1Lanesblock1:
-	Q4_1_LEVELS
+	Q4_1_UNSIGNED(SI, X5, Y5)
 	SCALES
 	MIN_SCALE
 	UNSIGNED_TOKEN(R10, Y0, X10)
@@ -525,7 +570,7 @@ TEXT ·q4_1Lanes4(SB), NOSPLIT, $0-48
 	VXORPS X13, X13, X13
 
 q4_1Lanesblock4:
-	Q4_1_LEVELS
+	Q4_1_UNSIGNED(SI, X5, Y5)
 	SCALES
 	MIN_SCALE
 	UNSIGNED_TOKENS4
@@ -551,7 +596,7 @@ TEXT ·q5_1Lanes1(SB), NOSPLIT, $0-28
 	VXORPS X10, X10, X10
 
 q5_1Lanesblock1:
-	Q5_1_LEVELS
+	Q5_1_UNSIGNED(SI, X5, Y5)
 	SCALES
 	MIN_SCALE
 	UNSIGNED_TOKEN(R10, Y0, X10)
@@ -574,7 +619,7 @@ TEXT ·q5_1Lanes4(SB), NOSPLIT, $0-48
 	VXORPS X13, X13, X13
 
 q5_1Lanesblock4:
-	Q5_1_LEVELS
+	Q5_1_UNSIGNED(SI, X5, Y5)
 	SCALES
 	MIN_SCALE
 	UNSIGNED_TOKENS4
@@ -592,102 +637,6 @@ q5_1Lanesblock4:
 	VADDSS X13, X3, X3
 	VZEROUPPER
 	STORE4
-	RET
-
-DATA rowIndex16<>+0(SB)/8, $0x0000000100000000
-DATA rowIndex16<>+8(SB)/8, $0x0000000300000002
-DATA rowIndex16<>+16(SB)/8, $0x0000000500000004
-DATA rowIndex16<>+24(SB)/8, $0x0000000700000006
-DATA rowIndex16<>+32(SB)/8, $0x0000000900000008
-DATA rowIndex16<>+40(SB)/8, $0x0000000b0000000a
-DATA rowIndex16<>+48(SB)/8, $0x0000000d0000000c
-DATA rowIndex16<>+56(SB)/8, $0x0000000f0000000e
-GLOBL rowIndex16<>(SB), RODATA|NOPTR, $64
-
-// func q4_0x16VNNI(w *byte, wStride int, sums *q8Sum, a *byte, aStride, tokens, nb int, y *float32, yStride int)
-//
-// The order of dotQ4_0x8 for 16 rows at once, one row per lane: per block,
-// gathers put dword k of the 16 rows' levels in lane j of Z0..Z3 (elements
-// 4k..4k+3 in their low nibbles, 16+4k.. in their high ones, split into
-// Z4..Z7), and per token VPDPBUSD adds each to the activations' matching 4
-// bytes broadcast, starting from the token's −8·Σa (sums). The 16 sums are
-// exact; one VFMADD by dw·da adds them to y.
-TEXT ·q4_0x16VNNI(SB), NOSPLIT, $0-72
-	MOVQ w+0(FP), SI
-	MOVQ wStride+8(FP), R8
-	MOVQ sums+16(FP), DX
-	MOVQ a+24(FP), R10
-	MOVQ aStride+32(FP), R11
-	MOVQ tokens+40(FP), R12
-	MOVQ nb+48(FP), CX
-	MOVQ y+56(FP), R13
-	MOVQ yStride+64(FP), R14
-	SHLQ $2, R14
-	VPBROADCASTD R8, Z31
-	VPMULLD      rowIndex16<>(SB), Z31, Z31 // byte offsets of the 16 rows
-	VPBROADCASTD nibbles<>(SB), Z30
-
-q4x16block:
-	KXNORW     K1, K1, K1
-	VPGATHERDD 2(SI)(Z31*1), K1, Z0
-	KXNORW     K1, K1, K1
-	VPGATHERDD 6(SI)(Z31*1), K1, Z1
-	KXNORW     K1, K1, K1
-	VPGATHERDD 10(SI)(Z31*1), K1, Z2
-	KXNORW     K1, K1, K1
-	VPGATHERDD 14(SI)(Z31*1), K1, Z3
-	KXNORW     K1, K1, K1
-	VPGATHERDD (SI)(Z31*1), K1, Z8
-	VPMOVDW    Z8, Y8
-	VCVTPH2PS  Y8, Z8
-	VPSRLD     $4, Z0, Z4
-	VPSRLD     $4, Z1, Z5
-	VPSRLD     $4, Z2, Z6
-	VPSRLD     $4, Z3, Z7
-	VPANDD     Z30, Z0, Z0
-	VPANDD     Z30, Z1, Z1
-	VPANDD     Z30, Z2, Z2
-	VPANDD     Z30, Z3, Z3
-	VPANDD     Z30, Z4, Z4
-	VPANDD     Z30, Z5, Z5
-	VPANDD     Z30, Z6, Z6
-	VPANDD     Z30, Z7, Z7
-
-	MOVQ R10, AX
-	MOVQ R13, BX
-	MOVQ R12, DI
-
-q4x16token:
-	VPBROADCASTD  (DX), Z9
-	VPXORD        Z11, Z11, Z11
-	VPXORD        Z12, Z12, Z12
-	VPXORD        Z13, Z13, Z13
-	VPDPBUSD.BCST 2(AX), Z0, Z9
-	VPDPBUSD.BCST 18(AX), Z4, Z11
-	VPDPBUSD.BCST 6(AX), Z1, Z12
-	VPDPBUSD.BCST 22(AX), Z5, Z13
-	VPDPBUSD.BCST 10(AX), Z2, Z9
-	VPDPBUSD.BCST 26(AX), Z6, Z11
-	VPDPBUSD.BCST 14(AX), Z3, Z12
-	VPDPBUSD.BCST 30(AX), Z7, Z13
-	VPADDD        Z11, Z9, Z9
-	VPADDD        Z13, Z12, Z12
-	VPADDD        Z12, Z9, Z9
-	VCVTDQ2PS     Z9, Z9
-	VMULPS.BCST   4(DX), Z8, Z10
-	VFMADD213PS   (BX), Z10, Z9
-	VMOVUPS       Z9, (BX)
-	ADDQ $8, DX
-	ADDQ R11, AX
-	ADDQ R14, BX
-	DECQ DI
-	JNZ  q4x16token
-
-	ADDQ $18, SI
-	ADDQ $34, R10
-	DECQ CX
-	JNZ  q4x16block
-	VZEROUPPER
 	RET
 
 // The lane order with AVX-512 VNNI for batches: 4 rows × 4 tokens. Two
@@ -714,6 +663,11 @@ GLOBL bias128<>(SB), RODATA|NOPTR, $4
 	VPDPBUSD     Z17, Z28, Z19        \
 	VPSUBD       Z18, Z29, Z18        \
 	VPSUBD       Z19, Z29, Z19        \
+	VNNI_SCALES
+
+// VNNI_SCALES sets Z20 and Z21 to the dw of the 4 rows' blocks at SI, DI,
+// BX, DX: rows 0, 1 and 2, 3, each in 8 lanes.
+#define VNNI_SCALES \
 	VPBROADCASTW (SI), X9             \
 	VPBROADCASTW (DI), X10            \
 	VINSERTI128  $1, X10, Y9, Y9      \
@@ -897,5 +851,337 @@ iq4nlLanes4x4VNNIblock:
 	DECQ CX
 	JNZ  iq4nlLanes4x4VNNIblock
 	VNNI_STORE4
+	VZEROUPPER
+	RET
+
+// The 4×4 kernels of Q4_1 and Q5_1: the unsigned levels go straight into
+// VPDPBUSD, and each token's Σ m·s of the 4 rows (exact products, added
+// block by block) is a vector in the low 128 bits of Z18, Z19, Z30, Z31
+// (Z28: the rows' m), added to the outputs after hsum8.
+
+// VNNI_MINS sets Z28 to the m of the 4 rows' blocks at SI, DI, BX, DX.
+#define VNNI_MINS \
+	VPINSRW   $0, 2(SI), X9, X9 \
+	VPINSRW   $1, 2(DI), X9, X9 \
+	VPINSRW   $2, 2(BX), X9, X9 \
+	VPINSRW   $3, 2(DX), X9, X9 \
+	VCVTPH2PS X9, X9            \
+	VMOVAPS   Z9, Z28
+
+// VNNI_UTOKEN adds the 4 rows' products with the Q8_1 block at A to acc0
+// (rows 0, 1) and acc1 (rows 2, 3), and their m·s to summs.
+#define VNNI_UTOKEN(A, acc0, acc1, summs) \
+	VBROADCASTI64X4 4(A), Z22      \
+	VPBROADCASTW    (A), Y9        \
+	VCVTPH2PS       Y9, Z23        \
+	VMULPS          Z20, Z23, Z24  \
+	VMULPS          Z21, Z23, Z25  \
+	VPXORD          Z26, Z26, Z26  \
+	VPDPBUSD        Z22, Z16, Z26  \
+	VPXORD          Z27, Z27, Z27  \
+	VPDPBUSD        Z22, Z17, Z27  \
+	VCVTDQ2PS       Z26, Z26       \
+	VCVTDQ2PS       Z27, Z27       \
+	VFMADD231PS     Z26, Z24, acc0 \
+	VFMADD231PS     Z27, Z25, acc1 \
+	VPBROADCASTW    2(A), Y9       \
+	VCVTPH2PS       Y9, Z23        \
+	VMULPS          Z28, Z23, Z23  \
+	VADDPS          Z23, summs, summs
+
+// VNNI_USTORE writes one token's 4 outputs: VNNI_STORE's sums plus summs.
+#define VNNI_USTORE(Z0, Y0, X0, Z1, Y1, X1, summs) \
+	VNNI_STORE(Z0, Y0, X0, 0, 4)  \
+	VNNI_STORE(Z1, Y1, X1, 8, 12) \
+	VEXTRACTF32X4 $0, summs, X9   \
+	VADDPS        (R13), X9, X9   \
+	VMOVUPS       X9, (R13)
+
+// func q4_1Lanes4x4VNNI(w *byte, wStride int, a *byte, aStride, nb int, y *float32, yStride int)
+TEXT ·q4_1Lanes4x4VNNI(SB), NOSPLIT, $0-56
+	LANES4X4_ARGS
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z30, Z30, Z30
+	VPXORD Z31, Z31, Z31
+
+q4_1Lanes4x4VNNIblock:
+	Q4_1_UNSIGNED(SI, X4, Y4)
+	Q4_1_UNSIGNED(DI, X5, Y5)
+	Q4_1_UNSIGNED(BX, X6, Y6)
+	Q4_1_UNSIGNED(DX, X8, Y8)
+	VINSERTI64X4 $1, Y5, Z4, Z16
+	VINSERTI64X4 $1, Y8, Z6, Z17
+	VNNI_SCALES
+	VNNI_MINS
+	VNNI_UTOKEN(R10, Z0, Z1, Z18)
+	VNNI_UTOKEN(R11, Z2, Z3, Z19)
+	VNNI_UTOKEN(R12, Z11, Z12, Z30)
+	VNNI_UTOKEN(R9, Z13, Z14, Z31)
+	ADDQ $20, SI
+	ADDQ $20, DI
+	ADDQ $20, BX
+	ADDQ $20, DX
+	ADDQ $36, R10
+	ADDQ $36, R11
+	ADDQ $36, R12
+	ADDQ $36, R9
+	DECQ CX
+	JNZ  q4_1Lanes4x4VNNIblock
+	VNNI_USTORE(Z0, Y0, X0, Z1, Y1, X1, Z18)
+	ADDQ R14, R13
+	VNNI_USTORE(Z2, Y2, X2, Z3, Y3, X3, Z19)
+	ADDQ R14, R13
+	VNNI_USTORE(Z11, Y11, X11, Z12, Y12, X12, Z30)
+	ADDQ R14, R13
+	VNNI_USTORE(Z13, Y13, X13, Z14, Y14, X14, Z31)
+	VZEROUPPER
+	RET
+
+// func q5_1Lanes4x4VNNI(w *byte, wStride int, a *byte, aStride, nb int, y *float32, yStride int)
+TEXT ·q5_1Lanes4x4VNNI(SB), NOSPLIT, $0-56
+	LANES4X4_ARGS
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z30, Z30, Z30
+	VPXORD Z31, Z31, Z31
+
+q5_1Lanes4x4VNNIblock:
+	Q5_1_UNSIGNED(SI, X4, Y4)
+	Q5_1_UNSIGNED(DI, X5, Y5)
+	Q5_1_UNSIGNED(BX, X6, Y6)
+	Q5_1_UNSIGNED(DX, X8, Y8)
+	VINSERTI64X4 $1, Y5, Z4, Z16
+	VINSERTI64X4 $1, Y8, Z6, Z17
+	VNNI_SCALES
+	VNNI_MINS
+	VNNI_UTOKEN(R10, Z0, Z1, Z18)
+	VNNI_UTOKEN(R11, Z2, Z3, Z19)
+	VNNI_UTOKEN(R12, Z11, Z12, Z30)
+	VNNI_UTOKEN(R9, Z13, Z14, Z31)
+	ADDQ $24, SI
+	ADDQ $24, DI
+	ADDQ $24, BX
+	ADDQ $24, DX
+	ADDQ $36, R10
+	ADDQ $36, R11
+	ADDQ $36, R12
+	ADDQ $36, R9
+	DECQ CX
+	JNZ  q5_1Lanes4x4VNNIblock
+	VNNI_USTORE(Z0, Y0, X0, Z1, Y1, X1, Z18)
+	ADDQ R14, R13
+	VNNI_USTORE(Z2, Y2, X2, Z3, Y3, X3, Z19)
+	ADDQ R14, R13
+	VNNI_USTORE(Z11, Y11, X11, Z12, Y12, X12, Z30)
+	ADDQ R14, R13
+	VNNI_USTORE(Z13, Y13, X13, Z14, Y14, X14, Z31)
+	VZEROUPPER
+	RET
+
+// The repacked Q4_0 order with AVX-512 VNNI, 16 rows at a time. Both
+// kernels take the rows' blocks at SI, DI, BX, DX (rows 0, 4, 8, 12) plus
+// 0, 1, 2, 3 times the row stride (R8, 2·R8, R9 = 3·R8).
+
+// ROWS16 loads the 16 rows' levels of the current block: the 128-bit lane
+// p of Z(g) (g = 0..3) holds the 16 bytes of row g+4p.
+#define ROWS16 \
+	VMOVDQU      2(SI), X0                  \
+	VINSERTI32X4 $1, 2(DI), Z0, Z0          \
+	VINSERTI32X4 $2, 2(BX), Z0, Z0          \
+	VINSERTI32X4 $3, 2(DX), Z0, Z0          \
+	VMOVDQU      2(SI)(R8*1), X1            \
+	VINSERTI32X4 $1, 2(DI)(R8*1), Z1, Z1    \
+	VINSERTI32X4 $2, 2(BX)(R8*1), Z1, Z1    \
+	VINSERTI32X4 $3, 2(DX)(R8*1), Z1, Z1    \
+	VMOVDQU      2(SI)(R8*2), X2            \
+	VINSERTI32X4 $1, 2(DI)(R8*2), Z2, Z2    \
+	VINSERTI32X4 $2, 2(BX)(R8*2), Z2, Z2    \
+	VINSERTI32X4 $3, 2(DX)(R8*2), Z2, Z2    \
+	VMOVDQU      2(SI)(R9*1), X3            \
+	VINSERTI32X4 $1, 2(DI)(R9*1), Z3, Z3    \
+	VINSERTI32X4 $2, 2(BX)(R9*1), Z3, Z3    \
+	VINSERTI32X4 $3, 2(DX)(R9*1), Z3, Z3
+
+// NIBBLES16 splits Z0..Z3 into their low nibbles (Z0..Z3) and high ones
+// (Z4..Z7), each a byte 0..15; Z30 holds 0x0f bytes.
+#define NIBBLES16 \
+	VPSRLD $4, Z0, Z4   \
+	VPSRLD $4, Z1, Z5   \
+	VPSRLD $4, Z2, Z6   \
+	VPSRLD $4, Z3, Z7   \
+	VPANDD Z30, Z0, Z0  \
+	VPANDD Z30, Z1, Z1  \
+	VPANDD Z30, Z2, Z2  \
+	VPANDD Z30, Z3, Z3  \
+	VPANDD Z30, Z4, Z4  \
+	VPANDD Z30, Z5, Z5  \
+	VPANDD Z30, Z6, Z6  \
+	VPANDD Z30, Z7, Z7
+
+// SCALES16 sets Z to the 16 rows' dw of the current block, row j in lane
+// j. Uses X12, X13.
+#define SCALES16(Z) \
+	VPINSRW     $0, (SI), X12, X12         \
+	VPINSRW     $1, (SI)(R8*1), X12, X12   \
+	VPINSRW     $2, (SI)(R8*2), X12, X12   \
+	VPINSRW     $3, (SI)(R9*1), X12, X12   \
+	VPINSRW     $4, (DI), X12, X12         \
+	VPINSRW     $5, (DI)(R8*1), X12, X12   \
+	VPINSRW     $6, (DI)(R8*2), X12, X12   \
+	VPINSRW     $7, (DI)(R9*1), X12, X12   \
+	VPINSRW     $0, (BX), X13, X13         \
+	VPINSRW     $1, (BX)(R8*1), X13, X13   \
+	VPINSRW     $2, (BX)(R8*2), X13, X13   \
+	VPINSRW     $3, (BX)(R9*1), X13, X13   \
+	VPINSRW     $4, (DX), X13, X13         \
+	VPINSRW     $5, (DX)(R8*1), X13, X13   \
+	VPINSRW     $6, (DX)(R8*2), X13, X13   \
+	VPINSRW     $7, (DX)(R9*1), X13, X13   \
+	VINSERTI128 $1, X13, Y12, Y12          \
+	VCVTPH2PS   Y12, Z
+
+// ROWS16_ARGS loads w and wStride into SI, DI, BX, DX, R8 and R9.
+#define ROWS16_ARGS \
+	MOVQ w+0(FP), SI       \
+	MOVQ wStride+8(FP), R8 \
+	LEAQ (R8)(R8*2), R9    \
+	LEAQ (SI)(R8*4), DI    \
+	LEAQ (DI)(R8*4), BX    \
+	LEAQ (BX)(R8*4), DX
+
+#define NEXT_ROWS16 \
+	ADDQ $18, SI \
+	ADDQ $18, DI \
+	ADDQ $18, BX \
+	ADDQ $18, DX
+
+// func q4_0x16VNNI(w *byte, wStride int, sums *q8Sum, a *byte, aStride, tokens, nb int, acc *float32)
+//
+// Batches: per block, a 4×4 dword transpose of ROWS16 puts dword k of the
+// 16 rows' levels in lane j of Z0..Z3 (elements 4k..4k+3 in their low
+// nibbles, 16+4k.. in their high ones, split into Z4..Z7), and per token
+// VPDPBUSD adds each to the activations' matching 4 bytes broadcast, in
+// four chains (their latency would bind otherwise), the first starting
+// from the token's −8·Σa (sums). The 16 sums are exact; one FMA by dw·da
+// adds them to the token's 16 accumulators at acc. The frame holds the
+// count of tokens left.
+TEXT ·q4_0x16VNNI(SB), NOSPLIT, $8-64
+	ROWS16_ARGS
+	MOVQ sums+16(FP), R12
+	MOVQ a+24(FP), R10
+	MOVQ aStride+32(FP), R11
+	MOVQ nb+48(FP), CX
+	MOVQ acc+56(FP), R13
+	VPBROADCASTD nibbles<>(SB), Z30
+
+q4x16block:
+	ROWS16
+	VPUNPCKLDQ  Z1, Z0, Z4
+	VPUNPCKHDQ  Z1, Z0, Z5
+	VPUNPCKLDQ  Z3, Z2, Z6
+	VPUNPCKHDQ  Z3, Z2, Z7
+	VPUNPCKLQDQ Z6, Z4, Z0
+	VPUNPCKHQDQ Z6, Z4, Z1
+	VPUNPCKLQDQ Z7, Z5, Z2
+	VPUNPCKHQDQ Z7, Z5, Z3
+	NIBBLES16
+	SCALES16(Z8)
+	MOVQ tokens+40(FP), AX
+	MOVQ AX, 0(SP)
+	MOVQ R10, AX
+	MOVQ R13, R14
+
+q4x16token:
+	VPBROADCASTD  (R12), Z9
+	VPXORD        Z11, Z11, Z11
+	VPXORD        Z12, Z12, Z12
+	VPXORD        Z13, Z13, Z13
+	VPDPBUSD.BCST 2(AX), Z0, Z9
+	VPDPBUSD.BCST 18(AX), Z4, Z11
+	VPDPBUSD.BCST 6(AX), Z1, Z12
+	VPDPBUSD.BCST 22(AX), Z5, Z13
+	VPDPBUSD.BCST 10(AX), Z2, Z9
+	VPDPBUSD.BCST 26(AX), Z6, Z11
+	VPDPBUSD.BCST 14(AX), Z3, Z12
+	VPDPBUSD.BCST 30(AX), Z7, Z13
+	VPADDD        Z11, Z9, Z9
+	VPADDD        Z13, Z12, Z12
+	VPADDD        Z12, Z9, Z9
+	VCVTDQ2PS     Z9, Z9
+	VMULPS.BCST   4(R12), Z8, Z10
+	VFMADD213PS   (R14), Z10, Z9
+	VMOVUPS       Z9, (R14)
+	ADDQ $8, R12
+	ADDQ R11, AX
+	ADDQ $64, R14
+	DECQ 0(SP)
+	JNZ  q4x16token
+
+	NEXT_ROWS16
+	ADDQ $34, R10
+	DECQ CX
+	JNZ  q4x16block
+	VZEROUPPER
+	RET
+
+// func q4_0x16DotVNNI(w *byte, wStride int, a *byte, nb int, y *float32)
+//
+// One token (decoding): VPDPBUSD multiplies the ROWS16 lanes by the
+// activations' elements 0..15 (low nibbles) and 16..31 (high) broadcast to
+// every lane, starting from −8·Σa (Z26), and a transpose-and-add of the 4
+// results puts row j's exact sum in lane j; one FMA by dw·da adds them to
+// the accumulators (Z27), which go to y at the end.
+TEXT ·q4_0x16DotVNNI(SB), NOSPLIT, $0-40
+	ROWS16_ARGS
+	MOVQ a+16(FP), R10
+	MOVQ nb+24(FP), CX
+	MOVQ y+32(FP), R13
+	VPBROADCASTD nibbles<>(SB), Z30
+	VPBROADCASTD eights<>(SB), Z29
+	VPXORD       Z28, Z28, Z28
+	VPXORD       Z27, Z27, Z27
+
+q4x16dot:
+	VBROADCASTI32X4 2(R10), Z24
+	VBROADCASTI32X4 18(R10), Z25
+	VPXORD          Z26, Z26, Z26
+	VPDPBUSD        Z24, Z29, Z26
+	VPDPBUSD        Z25, Z29, Z26
+	VPSUBD          Z26, Z28, Z26
+	ROWS16
+	NIBBLES16
+	VMOVDQA32       Z26, Z8
+	VMOVDQA32       Z26, Z9
+	VMOVDQA32       Z26, Z10
+	VMOVDQA32       Z26, Z11
+	VPDPBUSD        Z24, Z0, Z8
+	VPDPBUSD        Z24, Z1, Z9
+	VPDPBUSD        Z24, Z2, Z10
+	VPDPBUSD        Z24, Z3, Z11
+	VPDPBUSD        Z25, Z4, Z8
+	VPDPBUSD        Z25, Z5, Z9
+	VPDPBUSD        Z25, Z6, Z10
+	VPDPBUSD        Z25, Z7, Z11
+	VPUNPCKLDQ      Z9, Z8, Z12
+	VPUNPCKHDQ      Z9, Z8, Z13
+	VPADDD          Z13, Z12, Z12
+	VPUNPCKLDQ      Z11, Z10, Z13
+	VPUNPCKHDQ      Z11, Z10, Z14
+	VPADDD          Z14, Z13, Z13
+	VPUNPCKLQDQ     Z13, Z12, Z14
+	VPUNPCKHQDQ     Z13, Z12, Z15
+	VPADDD          Z15, Z14, Z14
+	VCVTDQ2PS       Z14, Z14
+	SCALES16(Z16)
+	VPBROADCASTW    (R10), Y13
+	VCVTPH2PS       Y13, Z17
+	VMULPS          Z17, Z16, Z16
+	VFMADD231PS     Z14, Z16, Z27
+	NEXT_ROWS16
+	ADDQ $34, R10
+	DECQ CX
+	JNZ  q4x16dot
+	VMOVUPS Z27, (R13)
 	VZEROUPPER
 	RET
