@@ -1,0 +1,51 @@
+//go:build !purego
+
+package kernels
+
+import "golang.org/x/sys/cpu"
+
+// Native softmaxExp and siluMul (exp.go) in exp_amd64.s, the first of
+// nativeExps the CPU can run.
+
+func init() {
+	for _, e := range nativeExps {
+		if e.supported {
+			softmaxExp, siluMul = e.softmaxExp, e.siluMul
+			return
+		}
+	}
+}
+
+// nativeExps lists the native versions, best first (the tests compare each
+// one the CPU has with the Go functions).
+var nativeExps = []struct {
+	name       string
+	supported  bool
+	softmaxExp func(x []float32, max float32) float64
+	siluMul    func(gate, up []float32)
+}{
+	{"avx512", cpu.X86.HasAVX512F, softmaxExpAVX512, siluMulAVX512},
+	{"avx2", cpu.X86.HasAVX2 && cpu.X86.HasFMA, softmaxExpAVX2, siluMulAVX2},
+}
+
+// softmaxExpAVX512 is softmaxExpGo, 16 values in one Z register.
+//
+//go:noescape
+func softmaxExpAVX512(x []float32, max float32) float64
+
+// siluMulAVX512 is siluMulGo, 16 values in one Z register; len(gate) must
+// be a multiple of 16 and up at least as long.
+//
+//go:noescape
+func siluMulAVX512(gate, up []float32)
+
+// softmaxExpAVX2 is softmaxExpGo, 16 values in two Y registers.
+//
+//go:noescape
+func softmaxExpAVX2(x []float32, max float32) float64
+
+// siluMulAVX2 is siluMulGo, 8 values in one Y register; len(gate) must be
+// a multiple of 8 and up at least as long.
+//
+//go:noescape
+func siluMulAVX2(gate, up []float32)
