@@ -10,40 +10,71 @@ import (
 	"nibble/engine/gguf"
 )
 
-// AVX2 kernels for the K-quants in llama.cpp's vec_dot order
-// (kquants_amd64.s): each multiplies weight rows with 1 to 4 tokens at once.
+// AVX2 kernels for the K-quants in llama.cpp's vec_dot order, for one token
+// and batches alike (kquants_amd64.s): each multiplies weight rows with 1 to
+// 4 tokens at once, every output summed exactly as the Go vecDotQN_K. They
+// also use FMA and F16C (VCVTPH2PS for the fp16 scales). With AVX-512,
+// batches take 8 tokens at once: the same kernels with the lanes of tokens
+// 4-7 in the registers Y16-Y23.
 
 func init() {
 	if !cpu.X86.HasAVX2 || !cpu.X86.HasFMA || !cpu.X86.HasF16C {
 		return
 	}
-	useNative(gguf.Q2_K, vecDotOrder, "avx2", kMul(&[4]kTile{q2KMul1, q2KMul2, q2KMul3, q2KMul4}))
-	useNative(gguf.Q3_K, vecDotOrder, "avx2", kMul(&[4]kTile{q3KMul1, q3KMul2, q3KMul3, q3KMul4}))
-	useNative(gguf.Q4_K, vecDotOrder, "avx2", kMul(&[4]kTile{q4KMul1, q4KMul2, q4KMul3, q4KMul4}))
-	useNative(gguf.Q5_K, vecDotOrder, "avx2", kMul(&[4]kTile{q5KMul1, q5KMul2, q5KMul3, q5KMul4}))
-	useNative(gguf.Q6_K, vecDotOrder, "avx2", kMul(&[4]kTile{q6KMul1, q6KMul2, q6KMul3, q6KMul4}))
+	wide := cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL
+	name := "avx2"
+	if wide {
+		name = "avx2, avx512 batches"
+	}
+	use := func(w gguf.Type, t1, t2, t3, t4, t8 kTile) {
+		tiles := kTiles{narrow: [4]kTile{t1, t2, t3, t4}}
+		if wide {
+			tiles.wide = t8
+		}
+		useNative(w, vecDotOrder, name, kMul(tiles))
+	}
+	use(gguf.Q2_K, q2KMul1, q2KMul2, q2KMul3, q2KMul4, q2KMul8)
+	use(gguf.Q3_K, q3KMul1, q3KMul2, q3KMul3, q3KMul4, q3KMul8)
+	use(gguf.Q4_K, q4KMul1, q4KMul2, q4KMul3, q4KMul4, q4KMul8)
+	use(gguf.Q5_K, q5KMul1, q5KMul2, q5KMul3, q5KMul4, q5KMul8)
+	use(gguf.Q6_K, q6KMul1, q6KMul2, q6KMul3, q6KMul4, q6KMul8)
 }
 
-// kTile is an assembly kernel for T tokens (T = 1…4, one kernel each): it
-// sets y[i·yStride + r] for r < rows (>= 1), i < T to the product of the
-// weight row at w + r·wStride with the activation row at a + i·aStride,
-// nb super-blocks each.
+// kTile is an assembly kernel for T tokens (one kernel each T): it sets
+// y[i·yStride + r] for r < rows (>= 1), i < T to the product of the weight
+// row at w + r·wStride with the activation row at a + i·aStride, nb
+// super-blocks each.
 type kTile func(w *byte, wStride, rows int, a *byte, aStride, nb int, y *float32, yStride int)
 
-// kRowBlock is how many weight rows a batch multiplies with all its tokens
-// before it moves on, so that they stay in cache meanwhile.
-const kRowBlock = 16
+// kTiles are the kernels of one type: narrow[T-1] for T = 1…4 tokens and
+// wide for 8 (nil without AVX-512).
+type kTiles struct {
+	narrow [4]kTile
+	wide   kTile
+}
 
-// kMul returns the mulFunc running the tiles (tiles[T-1] for T tokens): 4
-// tokens at a time, the rest with the smaller tiles.
-func kMul(tiles *[4]kTile) mulFunc {
+// kRowBytes is how many bytes of weight rows a batch multiplies with all
+// its tokens before it moves on, so that they stay in the core's cache
+// (L2) meanwhile.
+const kRowBytes = 128 << 10
+
+// kMul returns the mulFunc running the tiles: 8 or 4 tokens at a time, the
+// rest with a smaller tile, over blocks of rows of kRowBytes. Every output
+// is summed on its own, so the tiling changes no bit.
+func kMul(tiles kTiles) mulFunc {
 	return func(w []byte, wStride, rows int, a []byte, aStride, tokens, n int, y []float32, yStride int) {
 		nb := n / gguf.QK_K
-		for r := 0; r < rows; r += kRowBlock {
-			rr := min(kRowBlock, rows-r)
-			for i := 0; i < tokens; i += 4 {
-				tiles[min(4, tokens-i)-1](unsafe.SliceData(w[r*wStride:]), wStride, rr,
-					unsafe.SliceData(a[i*aStride:]), aStride, nb, &y[i*yStride+r], yStride)
+		block := max(1, kRowBytes/max(1, wStride))
+		for r := 0; r < rows; r += block {
+			rr := min(block, rows-r)
+			for i := 0; i < tokens; {
+				t := min(4, tokens-i)
+				tile := tiles.narrow[t-1]
+				if tokens-i >= 8 && tiles.wide != nil {
+					t, tile = 8, tiles.wide
+				}
+				tile(unsafe.SliceData(w[r*wStride:]), wStride, rr, unsafe.SliceData(a[i*aStride:]), aStride, nb, &y[i*yStride+r], yStride)
+				i += t
 			}
 		}
 	}
@@ -62,6 +93,9 @@ func q2KMul3(w *byte, wStride, rows int, a *byte, aStride, nb int, y *float32, y
 func q2KMul4(w *byte, wStride, rows int, a *byte, aStride, nb int, y *float32, yStride int)
 
 //go:noescape
+func q2KMul8(w *byte, wStride, rows int, a *byte, aStride, nb int, y *float32, yStride int)
+
+//go:noescape
 func q3KMul1(w *byte, wStride, rows int, a *byte, aStride, nb int, y *float32, yStride int)
 
 //go:noescape
@@ -72,6 +106,9 @@ func q3KMul3(w *byte, wStride, rows int, a *byte, aStride, nb int, y *float32, y
 
 //go:noescape
 func q3KMul4(w *byte, wStride, rows int, a *byte, aStride, nb int, y *float32, yStride int)
+
+//go:noescape
+func q3KMul8(w *byte, wStride, rows int, a *byte, aStride, nb int, y *float32, yStride int)
 
 //go:noescape
 func q4KMul1(w *byte, wStride, rows int, a *byte, aStride, nb int, y *float32, yStride int)
@@ -86,6 +123,9 @@ func q4KMul3(w *byte, wStride, rows int, a *byte, aStride, nb int, y *float32, y
 func q4KMul4(w *byte, wStride, rows int, a *byte, aStride, nb int, y *float32, yStride int)
 
 //go:noescape
+func q4KMul8(w *byte, wStride, rows int, a *byte, aStride, nb int, y *float32, yStride int)
+
+//go:noescape
 func q5KMul1(w *byte, wStride, rows int, a *byte, aStride, nb int, y *float32, yStride int)
 
 //go:noescape
@@ -98,6 +138,9 @@ func q5KMul3(w *byte, wStride, rows int, a *byte, aStride, nb int, y *float32, y
 func q5KMul4(w *byte, wStride, rows int, a *byte, aStride, nb int, y *float32, yStride int)
 
 //go:noescape
+func q5KMul8(w *byte, wStride, rows int, a *byte, aStride, nb int, y *float32, yStride int)
+
+//go:noescape
 func q6KMul1(w *byte, wStride, rows int, a *byte, aStride, nb int, y *float32, yStride int)
 
 //go:noescape
@@ -108,3 +151,6 @@ func q6KMul3(w *byte, wStride, rows int, a *byte, aStride, nb int, y *float32, y
 
 //go:noescape
 func q6KMul4(w *byte, wStride, rows int, a *byte, aStride, nb int, y *float32, yStride int)
+
+//go:noescape
+func q6KMul8(w *byte, wStride, rows int, a *byte, aStride, nb int, y *float32, yStride int)

@@ -4,49 +4,69 @@
 
 // The K-quant × Q8_K products in the order of llama.cpp's __AVX2__
 // ggml_vec_dot_qN_K_q8_K (x86_kquants.go has the Go version of each). A
-// kernel multiplies rows weight rows with T activation rows (T = 1…4, one
-// kernel per T): for each weight row it walks the super-blocks once,
-// unpacks the levels and scales of each 32-element chunk into registers and
-// multiplies them with the same chunk of all T tokens, so one unpacking
-// serves T tokens. Each token keeps its own lanes, exactly as the one-token
-// vec_dot: integer lane t of a super-block sums the elements e with e mod 32
-// in 4t..4t+3 (VPMADDUBSW pairs, VPMADDWD with the sub-block scale), and is
-// added to float lane t with one FMA by d = da·dw; the lanes are added up
-// as hsum8 at the end of the row.
+// kernel multiplies rows weight rows with T activation rows (T = 1…4, and
+// 8 with AVX-512; one kernel per T): for each weight row it walks the
+// super-blocks once, unpacks the levels and scales of each 32-element chunk
+// into registers and multiplies them with the same chunk of all T tokens,
+// so one unpacking serves T tokens. Each token keeps its own lanes, exactly
+// as the one-token vec_dot: integer lane t of a super-block sums the
+// elements e with e mod 32 in 4t..4t+3 (VPMADDUBSW pairs, VPMADDWD with the
+// sub-block scale), and is added to float lane t with one FMA by d = da·dw;
+// the lanes are added up as hsum8 at the end of the row.
 //
 // func kernel(w *byte, wStride, rows int, a *byte, aStride, nb int, y *float32, yStride int)
 // sets y[i·yStride + r] for r < rows, i < T to the product of the weight row
 // at w + r·wStride with the activation row at a + i·aStride, nb super-blocks
 // each; rows >= 1.
 //
+// The tile is one weight row × T tokens: the levels of a chunk (4 to 9
+// instructions to unpack) serve T tokens at 3 to 5 instructions each, and
+// the T activation rows stay in L1 while the kernel walks the rows (Go's
+// kMul runs the tiles over a block of rows that stays in L2). Each token ×
+// row of a tile needs two registers of lanes: 4 tokens fill the 16 AVX2
+// registers, 8 tokens use 8 of the 16 more that AVX-512 has (batches of
+// Q3_K and Q6_K run 15-20% faster than with 4, Q4_K 5%).
+//
 // Registers of every kernel:
-//   SI  weight super-block        DI R8 R9 R12  activation super-block of tokens 0-3
-//   CX  super-blocks left         BX  rows left      DX  weight row
-//   R10 &y[r] (token 0)           AX R11 R13 R14     scratch
-//   Y8-Y11   integer lanes of tokens 0-3 in the current super-block
-//   Y12-Y15  float lanes of tokens 0-3
-//   Y0-Y7    the type's unpacking and temporaries (Y5: the scales of the
-//            current chunk, Y6 Y7 temporaries of the token steps)
+//   SI  weight super-block        CX  super-blocks left    DX  weight row
+//   R10 &y[r] (token 0)           AX  scratch              (rows left: ROWS_LEFT)
+//   DI R8 R9 R12 R11 R13 R14 BX   activation super-blocks of tokens 0-7
+//   Y8-Y11, Y16-Y19   integer lanes of tokens 0-3, 4-7 in the current super-block
+//   Y12-Y15, Y20-Y23  float lanes of tokens 0-3, 4-7
+//   Y0  the levels' offset (Q3_K, Q6_K)    Y1  scales     Y2  mins
+//   Y3  levels of the current chunk   Y4  scratch   Y5  scales of the chunk
+//   Y6 Y7  scratch of the token steps  X7  dw (and dmin_w) of the super-block
 
-// EACHn(OP, X, Y) runs OP(X, Y, A, SUMI, ACC, XACC, T) for the tokens T <
-// n of an n-token kernel, with A the token's activation super-block, SUMI
-// its integer lanes and ACC (XACC, low half) its float lanes.
-#define EACH1(OP, X, Y) OP(X, Y, DI, Y8, Y12, X12, 0)
-#define EACH2(OP, X, Y) EACH1(OP, X, Y); OP(X, Y, R8, Y9, Y13, X13, 1)
-#define EACH3(OP, X, Y) EACH2(OP, X, Y); OP(X, Y, R9, Y10, Y14, X14, 2)
-#define EACH4(OP, X, Y) EACH3(OP, X, Y); OP(X, Y, R12, Y11, Y15, X15, 3)
+// EACHn(OP, X, Y) runs OP(X, Y, A, SUMI, ACC, T) for the tokens T < n of
+// an n-token kernel, with A the token's activation super-block, SUMI its
+// integer lanes and ACC its float lanes. Tokens 4-7 have their lanes in
+// Y16-Y23: the instructions that touch them are EVEX-encoded (AVX512F and
+// AVX512VL), and the 8-token kernels run only where those exist.
+#define EACH1(OP, X, Y) OP(X, Y, DI, Y8, Y12, 0)
+#define EACH2(OP, X, Y) EACH1(OP, X, Y); OP(X, Y, R8, Y9, Y13, 1)
+#define EACH3(OP, X, Y) EACH2(OP, X, Y); OP(X, Y, R9, Y10, Y14, 2)
+#define EACH4(OP, X, Y) EACH3(OP, X, Y); OP(X, Y, R12, Y11, Y15, 3)
+#define EACH8(OP, X, Y) \
+	EACH4(OP, X, Y); \
+	OP(X, Y, R11, Y16, Y20, 4); \
+	OP(X, Y, R13, Y17, Y21, 5); \
+	OP(X, Y, R14, Y18, Y22, 6); \
+	OP(X, Y, BX, Y19, Y23, 7)
 
 // Q8_K super-block: d (float32), 256 levels, 16 sums of 16 levels (int16).
 #define Q8K_BYTES 292
 #define Q8K_QS 4
 #define Q8K_BSUMS 260
 
-// ROWS_BEGIN starts the loop over weight rows: the pointers to the first
-// super-blocks of the row and of the tokens, CX super-blocks.
+// ROWS_BEGIN starts the loop over weight rows (their count at ROWS_LEFT on
+// the stack): the pointers to the first super-blocks of the row and of the
+// tokens, CX super-blocks.
+#define ROWS_LEFT 0(SP)
 #define ROWS_BEGIN \
 	MOVQ w+0(FP), DX \
 	MOVQ y+48(FP), R10 \
-	MOVQ rows+16(FP), BX \
+	MOVQ rows+16(FP), AX \
+	MOVQ AX, ROWS_LEFT \
 row: \
 	MOVQ DX, SI \
 	MOVQ a+24(FP), DI \
@@ -54,6 +74,10 @@ row: \
 	LEAQ (DI)(AX*1), R8 \
 	LEAQ (DI)(AX*2), R9 \
 	LEAQ (R8)(AX*2), R12 \
+	LEAQ (DI)(AX*4), R11 \
+	LEAQ (R8)(AX*4), R13 \
+	LEAQ (R9)(AX*4), R14 \
+	LEAQ (R12)(AX*4), BX \
 	MOVQ nb+40(FP), CX
 
 // BLOCKS(BYTES, BODY, EACH) runs BODY(EACH) for each of the CX super-blocks
@@ -64,10 +88,7 @@ row: \
 block: \
 	BODY(EACH) \
 	ADDQ $BYTES, SI \
-	ADDQ $Q8K_BYTES, DI \
-	ADDQ $Q8K_BYTES, R8 \
-	ADDQ $Q8K_BYTES, R9 \
-	ADDQ $Q8K_BYTES, R12 \
+	EACH(NEXT_BLOCK, 0, 0) \
 	DECQ CX \
 	JNZ block \
 blocksDone:
@@ -76,7 +97,7 @@ blocksDone:
 #define ROWS_END \
 	ADDQ $4, R10 \
 	ADDQ wStride+8(FP), DX \
-	DECQ BX \
+	DECQ ROWS_LEFT \
 	JNZ row \
 	VZEROUPPER \
 	RET
@@ -91,11 +112,14 @@ blocksDone:
 	EACH(STORE, 0, 0) \
 	ROWS_END
 
-// HSUM8 sets X3 to hsum8 of the float lanes (X4 scratch): the upper 128 bits
-// onto the lower, then (v0+v2)+(v1+v3) as _mm_movehl_ps and _mm_movehdup_ps.
-#define HSUM8(ACC, XACC) \
-	VEXTRACTF128 $1, ACC, X3 \
-	VADDPS XACC, X3, X3 \
+// HSUM8 sets X3 to hsum8 of the float lanes (Y5, X4 scratch): the upper
+// 128 bits onto the lower, then (v0+v2)+(v1+v3) as _mm_movehl_ps and
+// _mm_movehdup_ps. (The copy to Y5 lets VEX instructions do the rest for
+// every token.)
+#define HSUM8(ACC) \
+	VMOVUPS ACC, Y5 \
+	VEXTRACTF128 $1, Y5, X3 \
+	VADDPS X5, X3, X3 \
 	HSUM4(X3, X4)
 
 // HSUM4 sets X to hsum4 of its 4 lanes (TMP scratch).
@@ -169,20 +193,21 @@ blocksDone:
 
 // Token steps (OP of EACHn).
 
-#define ZERO_SUMI(_, __, A, SUMI, ACC, XACC, T) VPXOR SUMI, SUMI, SUMI
-#define ZERO_ACC(_, __, A, SUMI, ACC, XACC, T) VXORPS ACC, ACC, ACC
+#define NEXT_BLOCK(_, __, A, SUMI, ACC, T) ADDQ $Q8K_BYTES, A
+#define ZERO_SUMI(_, __, A, SUMI, ACC, T) VPSUBD SUMI, SUMI, SUMI
+#define ZERO_ACC(_, __, A, SUMI, ACC, T) VPSUBD ACC, ACC, ACC
 
 // MADD adds the levels Y3 (unsigned) times the activations at OFF, times
 // the int16 scales Y5, to the integer lanes: VPMADDUBSW makes the pairs,
 // VPMADDWD the scaled sums of 4.
-#define MADD(OFF, __, A, SUMI, ACC, XACC, T) \
+#define MADD(OFF, __, A, SUMI, ACC, T) \
 	VPMADDUBSW (OFF)(A), Y3, Y6 \
 	VPMADDWD Y5, Y6, Y6 \
 	VPADDD Y6, SUMI, SUMI
 
 // MADD_OFFSET is MADD for the levels Y3 minus the bytes of Y0, which it
 // subtracts as llama.cpp does: the pairs of Y0 times the activations.
-#define MADD_OFFSET(OFF, __, A, SUMI, ACC, XACC, T) \
+#define MADD_OFFSET(OFF, __, A, SUMI, ACC, T) \
 	VPMADDUBSW (OFF)(A), Y3, Y6 \
 	VPMADDUBSW (OFF)(A), Y0, Y7 \
 	VPSUBW Y7, Y6, Y6 \
@@ -191,15 +216,15 @@ blocksDone:
 
 // FMA_D adds the integer lanes to the float lanes with one FMA by d = da·dw,
 // dw in X7 (the Go code's fmaLanes).
-#define FMA_D(_, __, A, SUMI, ACC, XACC, T) \
+#define FMA_D(_, __, A, SUMI, ACC, T) \
 	VMULSS (A), X7, X6 \
 	VBROADCASTSS X6, Y6 \
 	VCVTDQ2PS SUMI, SUMI \
 	VFMADD231PS SUMI, Y6, ACC
 
 // STORE_HSUM8 stores hsum8 of the float lanes.
-#define STORE_HSUM8(_, __, A, SUMI, ACC, XACC, T) \
-	HSUM8(ACC, XACC) \
+#define STORE_HSUM8(_, __, A, SUMI, ACC, T) \
+	HSUM8(ACC) \
 	STORE_X3(T)
 
 // Q2_K: 84 bytes: 16 bytes of 4-bit scales (low nibble) and mins (high),
@@ -213,7 +238,7 @@ blocksDone:
 	SCALES16(C) \
 	EACH(MADD, Q8K_QS+32*(C), 0)
 
-#define Q2K_MINS(_, __, A, SUMI, ACC, XACC, T) \
+#define Q2K_MINS(_, __, A, SUMI, ACC, T) \
 	DMIN(A) \
 	VBROADCASTSS X6, Y6 \
 	VPMADDWD Q8K_BSUMS(A), Y2, Y3 \
@@ -239,17 +264,20 @@ blocksDone:
 	EACH(Q2K_MINS, 0, 0) \
 	EACH(FMA_D, 0, 0)
 
-TEXT ·q2KMul1(SB), NOSPLIT, $0-64
+TEXT ·q2KMul1(SB), NOSPLIT, $8-64
 	KERNEL(84, ZERO_ACC, Q2K_BLOCK, STORE_HSUM8, EACH1)
 
-TEXT ·q2KMul2(SB), NOSPLIT, $0-64
+TEXT ·q2KMul2(SB), NOSPLIT, $8-64
 	KERNEL(84, ZERO_ACC, Q2K_BLOCK, STORE_HSUM8, EACH2)
 
-TEXT ·q2KMul3(SB), NOSPLIT, $0-64
+TEXT ·q2KMul3(SB), NOSPLIT, $8-64
 	KERNEL(84, ZERO_ACC, Q2K_BLOCK, STORE_HSUM8, EACH3)
 
-TEXT ·q2KMul4(SB), NOSPLIT, $0-64
+TEXT ·q2KMul4(SB), NOSPLIT, $8-64
 	KERNEL(84, ZERO_ACC, Q2K_BLOCK, STORE_HSUM8, EACH4)
+
+TEXT ·q2KMul8(SB), NOSPLIT, $8-64
+	KERNEL(84, ZERO_ACC, Q2K_BLOCK, STORE_HSUM8, EACH8)
 
 // Q3_K: 110 bytes: hmask (32 bytes), qs (64 bytes of 2-bit fields), 12
 // bytes of 6-bit scales, d (fp16). Element 128h+32s+l has bits 2s, 2s+1 of
@@ -294,17 +322,20 @@ TEXT ·q2KMul4(SB), NOSPLIT, $0-64
 	VMOVDQU bytes04<>(SB), Y0 \
 	KERNEL(110, ZERO_ACC, Q3K_BLOCK, STORE_HSUM8, EACH)
 
-TEXT ·q3KMul1(SB), NOSPLIT, $0-64
+TEXT ·q3KMul1(SB), NOSPLIT, $8-64
 	Q3K_KERNEL(EACH1)
 
-TEXT ·q3KMul2(SB), NOSPLIT, $0-64
+TEXT ·q3KMul2(SB), NOSPLIT, $8-64
 	Q3K_KERNEL(EACH2)
 
-TEXT ·q3KMul3(SB), NOSPLIT, $0-64
+TEXT ·q3KMul3(SB), NOSPLIT, $8-64
 	Q3K_KERNEL(EACH3)
 
-TEXT ·q3KMul4(SB), NOSPLIT, $0-64
+TEXT ·q3KMul4(SB), NOSPLIT, $8-64
 	Q3K_KERNEL(EACH4)
+
+TEXT ·q3KMul8(SB), NOSPLIT, $8-64
+	Q3K_KERNEL(EACH8)
 
 // Q4_K and Q5_K: d, dmin (fp16), 12 bytes of 6-bit scales and mins, then
 // the levels. Sub-block j (32 elements) of Q4_K has its levels in the low
@@ -312,31 +343,20 @@ TEXT ·q3KMul4(SB), NOSPLIT, $0-64
 // qh[l] as the fifth bit.
 
 // K4_SCALES sets Y1 to the 8 scales as int16 in both 128-bit lanes and X2
-// to the 8 mins as int16, unpacked as llama.cpp's utmp (kmask1-3).
+// to the 8 mins as int16. The 12 bytes are the dwords u0, u1, u2; as
+// llama.cpp's utmp (kmask1-3), scales 0-3 are u0 & 0x3f.., 4-7 are
+// u2 & 0x0f.. | (u0 >> 6 & 0x03..) << 4, mins 0-3 u1 & 0x3f.. and 4-7
+// u2 >> 4 & 0x0f.. | (u1 >> 6 & 0x03..) << 4: the low parts from the
+// dwords u0, u2, u1, u2 >> 4, the high parts from u0 and u1 >> 2.
 #define K4_SCALES \
-	MOVL 4(SI), AX \
-	MOVL 8(SI), R11 \
-	MOVL 12(SI), R13 \
-	MOVL AX, R14 \
-	SHRL $6, R14 \
-	ANDL $0x03030303, R14 \
-	SHLL $4, R14 \
-	ANDL $0x3f3f3f3f, AX \
-	VMOVD AX, X1 \
-	MOVL R13, AX \
-	ANDL $0x0f0f0f0f, AX \
-	ORL R14, AX \
-	VPINSRD $1, AX, X1, X1 \
-	MOVL R11, R14 \
-	SHRL $6, R14 \
-	ANDL $0x03030303, R14 \
-	SHLL $4, R14 \
-	ANDL $0x3f3f3f3f, R11 \
-	VPINSRD $2, R11, X1, X1 \
-	SHRL $4, R13 \
-	ANDL $0x0f0f0f0f, R13 \
-	ORL R14, R13 \
-	VPINSRD $3, R13, X1, X1 \
+	VMOVDQU 4(SI), X3 \
+	VPSHUFD $0x98, X3, X1 \
+	VPSRLVD k4ScaleShift<>(SB), X1, X1 \
+	VPAND k4ScaleLowMask<>(SB), X1, X1 \
+	VPSHUFD $0x50, X3, X3 \
+	VPSRLD $2, X3, X3 \
+	VPAND k4ScaleHighMask<>(SB), X3, X3 \
+	VPOR X3, X1, X1 \
 	VPMOVZXBW X1, Y1 \
 	VEXTRACTI128 $1, Y1, X2 \
 	VPERMQ $0x44, Y1, Y1
@@ -357,21 +377,22 @@ TEXT ·q3KMul4(SB), NOSPLIT, $0-64
 // Q4_K's mins go to 4 lanes of their own per token, accm (on the stack,
 // 16 bytes per token): accm -= da·dmin_w·(the lanes of K4_MINS); the row's
 // result is hsum8(acc) + hsum4(accm).
-#define Q4K_MINS(_, __, A, SUMI, ACC, XACC, T) \
+#define Q4K_MINS(_, __, A, SUMI, ACC, T) \
 	DMIN(A) \
 	K4_MINS(A) \
 	VCVTDQ2PS X3, X3 \
-	VMOVUPS (16*(T))(SP), X4 \
+	VMOVUPS (8+16*(T))(SP), X4 \
 	VFNMADD231PS X3, X6, X4 \
-	VMOVUPS X4, (16*(T))(SP)
+	VMOVUPS X4, (8+16*(T))(SP)
 
-#define Q4K_ZERO(_, __, A, SUMI, ACC, XACC, T) \
-	VXORPS ACC, ACC, ACC \
-	VMOVUPS XACC, (16*(T))(SP)
+#define Q4K_ZERO(_, __, A, SUMI, ACC, T) \
+	VPSUBD ACC, ACC, ACC \
+	VPXOR X4, X4, X4 \
+	VMOVUPS X4, (8+16*(T))(SP)
 
-#define Q4K_STORE(_, __, A, SUMI, ACC, XACC, T) \
-	HSUM8(ACC, XACC) \
-	VMOVUPS (16*(T))(SP), X4 \
+#define Q4K_STORE(_, __, A, SUMI, ACC, T) \
+	HSUM8(ACC) \
+	VMOVUPS (8+16*(T))(SP), X4 \
 	HSUM4(X4, X5) \
 	VADDSS X4, X3, X3 \
 	STORE_X3(T)
@@ -391,17 +412,20 @@ TEXT ·q3KMul4(SB), NOSPLIT, $0-64
 	EACH(FMA_D, 0, 0) \
 	EACH(Q4K_MINS, 0, 0)
 
-TEXT ·q4KMul1(SB), NOSPLIT, $64-64
+TEXT ·q4KMul1(SB), NOSPLIT, $136-64
 	KERNEL(144, Q4K_ZERO, Q4K_BLOCK, Q4K_STORE, EACH1)
 
-TEXT ·q4KMul2(SB), NOSPLIT, $64-64
+TEXT ·q4KMul2(SB), NOSPLIT, $136-64
 	KERNEL(144, Q4K_ZERO, Q4K_BLOCK, Q4K_STORE, EACH2)
 
-TEXT ·q4KMul3(SB), NOSPLIT, $64-64
+TEXT ·q4KMul3(SB), NOSPLIT, $136-64
 	KERNEL(144, Q4K_ZERO, Q4K_BLOCK, Q4K_STORE, EACH3)
 
-TEXT ·q4KMul4(SB), NOSPLIT, $64-64
+TEXT ·q4KMul4(SB), NOSPLIT, $136-64
 	KERNEL(144, Q4K_ZERO, Q4K_BLOCK, Q4K_STORE, EACH4)
+
+TEXT ·q4KMul8(SB), NOSPLIT, $136-64
+	KERNEL(144, Q4K_ZERO, Q4K_BLOCK, Q4K_STORE, EACH8)
 
 #define Q5K_CHUNK(J, QS, QSSHIFT, QHSHIFT, EACH) \
 	LEVELS(QS, QSSHIFT, bytes0f<>, 16, QHSHIFT, bytes10<>) \
@@ -412,7 +436,7 @@ TEXT ·q4KMul4(SB), NOSPLIT, $64-64
 // float32 per token, summs (on the stack, 4 bytes per token): summs -=
 // da·dmin_w·isum, an FMA as GCC makes of it; the row's result is
 // hsum8(acc) + summs.
-#define Q5K_MINS(_, __, A, SUMI, ACC, XACC, T) \
+#define Q5K_MINS(_, __, A, SUMI, ACC, T) \
 	DMIN(A) \
 	K4_MINS(A) \
 	VPSHUFD $0x4e, X3, X4 \
@@ -420,17 +444,18 @@ TEXT ·q4KMul4(SB), NOSPLIT, $64-64
 	VPSHUFD $0xb1, X3, X4 \
 	VPADDD X4, X3, X3 \
 	VCVTDQ2PS X3, X3 \
-	VMOVSS (4*(T))(SP), X4 \
+	VMOVSS (8+4*(T))(SP), X4 \
 	VFNMADD231SS X3, X6, X4 \
-	VMOVSS X4, (4*(T))(SP)
+	VMOVSS X4, (8+4*(T))(SP)
 
-#define Q5K_ZERO(_, __, A, SUMI, ACC, XACC, T) \
-	VXORPS ACC, ACC, ACC \
-	VMOVSS XACC, (4*(T))(SP)
+#define Q5K_ZERO(_, __, A, SUMI, ACC, T) \
+	VPSUBD ACC, ACC, ACC \
+	VPXOR X4, X4, X4 \
+	VMOVSS X4, (8+4*(T))(SP)
 
-#define Q5K_STORE(_, __, A, SUMI, ACC, XACC, T) \
-	HSUM8(ACC, XACC) \
-	VADDSS (4*(T))(SP), X3, X3 \
+#define Q5K_STORE(_, __, A, SUMI, ACC, T) \
+	HSUM8(ACC) \
+	VADDSS (8+4*(T))(SP), X3, X3 \
 	STORE_X3(T)
 
 #define Q5K_BLOCK(EACH) \
@@ -448,17 +473,20 @@ TEXT ·q4KMul4(SB), NOSPLIT, $64-64
 	EACH(FMA_D, 0, 0) \
 	EACH(Q5K_MINS, 0, 0)
 
-TEXT ·q5KMul1(SB), NOSPLIT, $16-64
+TEXT ·q5KMul1(SB), NOSPLIT, $40-64
 	KERNEL(176, Q5K_ZERO, Q5K_BLOCK, Q5K_STORE, EACH1)
 
-TEXT ·q5KMul2(SB), NOSPLIT, $16-64
+TEXT ·q5KMul2(SB), NOSPLIT, $40-64
 	KERNEL(176, Q5K_ZERO, Q5K_BLOCK, Q5K_STORE, EACH2)
 
-TEXT ·q5KMul3(SB), NOSPLIT, $16-64
+TEXT ·q5KMul3(SB), NOSPLIT, $40-64
 	KERNEL(176, Q5K_ZERO, Q5K_BLOCK, Q5K_STORE, EACH3)
 
-TEXT ·q5KMul4(SB), NOSPLIT, $16-64
+TEXT ·q5KMul4(SB), NOSPLIT, $40-64
 	KERNEL(176, Q5K_ZERO, Q5K_BLOCK, Q5K_STORE, EACH4)
+
+TEXT ·q5KMul8(SB), NOSPLIT, $40-64
+	KERNEL(176, Q5K_ZERO, Q5K_BLOCK, Q5K_STORE, EACH8)
 
 // Q6_K: 210 bytes: ql (128 bytes of low nibbles), qh (64 bytes of 2-bit
 // fields), 16 int8 scales, d (fp16). Half h (128 elements), l < 32: the low
@@ -489,17 +517,20 @@ TEXT ·q5KMul4(SB), NOSPLIT, $16-64
 	VMOVDQU bytes20<>(SB), Y0 \
 	KERNEL(210, ZERO_ACC, Q6K_BLOCK, STORE_HSUM8, EACH)
 
-TEXT ·q6KMul1(SB), NOSPLIT, $0-64
+TEXT ·q6KMul1(SB), NOSPLIT, $8-64
 	Q6K_KERNEL(EACH1)
 
-TEXT ·q6KMul2(SB), NOSPLIT, $0-64
+TEXT ·q6KMul2(SB), NOSPLIT, $8-64
 	Q6K_KERNEL(EACH2)
 
-TEXT ·q6KMul3(SB), NOSPLIT, $0-64
+TEXT ·q6KMul3(SB), NOSPLIT, $8-64
 	Q6K_KERNEL(EACH3)
 
-TEXT ·q6KMul4(SB), NOSPLIT, $0-64
+TEXT ·q6KMul4(SB), NOSPLIT, $8-64
 	Q6K_KERNEL(EACH4)
+
+TEXT ·q6KMul8(SB), NOSPLIT, $8-64
+	Q6K_KERNEL(EACH8)
 
 // Constants.
 
@@ -516,6 +547,18 @@ BYTES32(bytes0f<>, 0x0f0f0f0f0f0f0f0f)
 BYTES32(bytes10<>, 0x1010101010101010)
 BYTES32(bytes20<>, 0x2020202020202020)
 BYTES32(bytes30<>, 0x3030303030303030)
+
+DATA k4ScaleShift<>+0(SB)/8, $0
+DATA k4ScaleShift<>+8(SB)/8, $0x0000000400000000
+GLOBL k4ScaleShift<>(SB), RODATA|NOPTR, $16
+
+DATA k4ScaleLowMask<>+0(SB)/8, $0x0f0f0f0f3f3f3f3f
+DATA k4ScaleLowMask<>+8(SB)/8, $0x0f0f0f0f3f3f3f3f
+GLOBL k4ScaleLowMask<>(SB), RODATA|NOPTR, $16
+
+DATA k4ScaleHighMask<>+0(SB)/8, $0x3030303000000000
+DATA k4ScaleHighMask<>+8(SB)/8, $0x3030303000000000
+GLOBL k4ScaleHighMask<>(SB), RODATA|NOPTR, $16
 
 DATA q3KLowShift<>+0(SB)/8, $0
 DATA q3KLowShift<>+8(SB)/8, $4
