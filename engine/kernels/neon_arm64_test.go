@@ -25,6 +25,32 @@ func TestNativeWithoutDotProd(t *testing.T) {
 	TestNativeMatchesPortable(t)
 }
 
+// TestNativeFloatRemainders compares the float types' vec_dot kernels
+// with the Go ones on rows whose length is not a multiple of 64, 16 or 8
+// (TestNativeMatchesPortable has multiples of 32 only): every path of the
+// remainder.
+func TestNativeFloatRemainders(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, w := range []gguf.Type{gguf.F32, gguf.F16, gguf.BF16} {
+		k, p := lookup(w), &portable[w]
+		if k.native[vecDotOrder] == "" {
+			t.Fatalf("%v: no native vec_dot", w)
+		}
+		for _, n := range []int{1, 7, 8, 9, 15, 16, 17, 24, 31, 63, 64, 65, 71, 100, 172, 200} {
+			const rows, tokens = 3, 2
+			wq, aq := encode(t, w, gaussian(r, rows*n, 0.02)), encode(t, w, gaussian(r, tokens*n, 1))
+			got, want := make([]float32, rows*tokens), make([]float32, rows*tokens)
+			k.mul[vecDotOrder](wq, len(wq)/rows, rows, aq, len(aq)/tokens, tokens, n, got, rows)
+			p.mul[vecDotOrder](wq, len(wq)/rows, rows, aq, len(aq)/tokens, tokens, n, want, rows)
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Errorf("%v n=%d: y[%d][%d] = %g, Go gives %g", w, n, i/rows, i%rows, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
 // TestQuantizeQ8Native compares the NEON Q8_0/Q8_1 activation encoder with
 // the Go one byte for byte, on random rows and on blocks at the edges:
 // zeros, levels exactly halfway between two integers, a negative maximum,
