@@ -76,6 +76,12 @@ func legacyKernels(vnni bool) []nativeMul {
 //go:noescape
 func q4_0x8AVX2(w *byte, wStride int, a *byte, aStride, tokens, nb int, y *float32, yStride int)
 
+// q4_0x8DotAVX2 is q4_0x8AVX2 for one token: y[r] for r < 8 (the
+// products, not added to y).
+//
+//go:noescape
+func q4_0x8DotAVX2(w *byte, wStride int, a *byte, nb int, y *float32)
+
 // q4_0x16VNNI is q4_0x8AVX2 for 16 rows with AVX-512 VNNI, adding token
 // i's products to acc[16·i:16·i+16]: the rows' levels one per lane,
 // multiplied by VPDPBUSD with 4 broadcast activation bytes at a time;
@@ -117,21 +123,24 @@ func mulQ4_0x8(vnni bool) mulFunc {
 			_ = y[(tokens-1)*yStride+tiled-1]
 		}
 		r := 0
-		switch {
-		case !vnni:
-		case tokens == 1:
-			for ; r+16 <= rows; r += 16 {
+		if tokens == 1 {
+			for ; vnni && r+16 <= rows; r += 16 {
 				q4_0x16DotVNNI(&w[r*wStride], wStride, &a[0], nb, &y[r])
 			}
-		default:
-			r = rows &^ 15
-			mulQ4_0x16VNNI(w, wStride, r, a, aStride, tokens, nb, y, yStride)
-		}
-		for ; r < tiled; r += 8 {
-			for i := range tokens {
-				clear(y[i*yStride+r : i*yStride+r+8])
+			for ; r < tiled; r += 8 {
+				q4_0x8DotAVX2(&w[r*wStride], wStride, &a[0], nb, &y[r])
 			}
-			q4_0x8AVX2(&w[r*wStride], wStride, &a[0], aStride, tokens, nb, &y[r], yStride)
+		} else {
+			if vnni {
+				r = rows &^ 15
+				mulQ4_0x16VNNI(w, wStride, r, a, aStride, tokens, nb, y, yStride)
+			}
+			for ; r < tiled; r += 8 {
+				for i := range tokens {
+					clear(y[i*yStride+r : i*yStride+r+8])
+				}
+				q4_0x8AVX2(&w[r*wStride], wStride, &a[0], aStride, tokens, nb, &y[r], yStride)
+			}
 		}
 		portable[gguf.Q4_0].mul[repackedOrder](w[tiled*wStride:], wStride, rows-tiled, a, aStride, tokens, n, y[tiled:], yStride)
 	}
