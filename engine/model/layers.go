@@ -128,13 +128,13 @@ func (s *State) attention(l int, out, q, k, v []float32, pos int) {
 	}
 
 	pairs := n * c.Heads
-	parts := min(len(s.heads), pairs)
-	if parts <= 1 {
+	if len(s.heads) == 1 { // no closure: one thread allocates nothing
 		s.attendHeads(&s.heads[0], 0, pairs, out, q, kc, vc, pos)
 		return
 	}
-	parallel(parts, func(part int) {
-		s.attendHeads(&s.heads[part], part*pairs/parts, (part+1)*pairs/parts, out, q, kc, vc, pos)
+	chunk := max(1, pairs/(4*len(s.heads)))
+	parallel(pairs, chunk, len(s.heads), func(part, lo, hi int) {
+		s.attendHeads(&s.heads[part], lo, hi, out, q, kc, vc, pos)
 	})
 }
 
@@ -247,11 +247,11 @@ func (s *State) matmul(y, x []float32, w matrix) {
 		kernels.MatMul(w.typ, w.data, w.rows, w.cols, act, n, y, 0, w.rows)
 		return
 	}
-	per := (w.rows + parts - 1) / parts
-	per = (per + rowAlign - 1) / rowAlign * rowAlign
-	parallel(parts, func(part int) {
-		lo := min(part*per, w.rows)
-		kernels.MatMul(w.typ, w.data, w.rows, w.cols, act, n, y, lo, min(lo+per, w.rows))
+	// Four chunks per thread: small enough to even out threads that
+	// start late, large enough for the kernels' tiles and prefetching.
+	chunk := (w.rows/(4*parts) + rowAlign - 1) / rowAlign * rowAlign
+	parallel(w.rows, chunk, parts, func(_, lo, hi int) {
+		kernels.MatMul(w.typ, w.data, w.rows, w.cols, act, n, y, lo, hi)
 	})
 }
 

@@ -3,6 +3,7 @@ package model
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // The worker pool that shares a forward pass's work (the rows of each
@@ -31,20 +32,35 @@ var jobs = sync.OnceValue(func() chan<- job {
 	return ch
 })
 
-// parallel calls run(part) for part = 0..parts-1, part 0 on the calling
-// goroutine and the others on the pool's workers, and returns when all
-// have returned. More parts than workers wait for a free worker.
-func parallel(parts int, run func(part int)) {
+// parallel runs run(part, lo, hi) over the items 0..n-1 in chunks of chunk
+// items (the last may be shorter) on up to parts threads: the calling
+// goroutine (part 0) and parts-1 of the pool's workers (parts 1, 2, …; a
+// part is one thread, for per-thread scratch). Each thread takes the next
+// chunk until none is left, so a thread that starts late or runs slower
+// (another program has the core) does not hold the others up. It returns
+// when every chunk is done.
+func parallel(n, chunk, parts int, run func(part, lo, hi int)) {
+	var next atomic.Int64
+	work := func(part int) {
+		for {
+			lo := int(next.Add(int64(chunk))) - chunk
+			if lo >= n {
+				return
+			}
+			run(part, lo, min(lo+chunk, n))
+		}
+	}
+	parts = min(parts, (n+chunk-1)/chunk)
 	if parts <= 1 {
-		run(0)
+		work(0)
 		return
 	}
 	ch := jobs()
 	var done sync.WaitGroup
 	done.Add(parts - 1)
 	for p := 1; p < parts; p++ {
-		ch <- job{run, p, &done}
+		ch <- job{work, p, &done}
 	}
-	run(0)
+	work(0)
 	done.Wait()
 }
