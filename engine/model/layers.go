@@ -2,6 +2,7 @@ package model
 
 import (
 	"math"
+	"slices"
 
 	"nibble/engine/gguf"
 	"nibble/engine/kernels"
@@ -227,31 +228,63 @@ const (
 	rowAlign         = 16
 )
 
-// matmul sets y = x·Wᵀ for a batch: row i of y ([n][w.rows]) is W times row
-// i of x ([n][w.cols]). Each row of x is first encoded as the activation type
-// of W's type (F32 stays F32, F16 weights take F16, quantized weights Q8_0,
-// Q8_1 or Q8_K), as llama.cpp does before its dot products; kernels.MatMul
-// then sums every product in the order llama.cpp's x86 build uses for a
-// batch of this many tokens. The rows of W are split across the Model's
-// threads; each thread reads its rows once for the whole batch.
-func (s *State) matmul(y, x []float32, w matrix) {
-	n := len(x) / w.cols
-	vt := kernels.VecType(w.typ)
-	ab, _ := vt.RowBytes(w.cols)
+// product is one matrix product of a matmul step: y = x·Wᵀ.
+type product struct {
+	y []float32
+	w matrix
+}
+
+// matmul computes products that share their input x: for each, row i of y
+// ([n][w.rows]) is W times row i of x ([n][w.cols]). Each row of x is first
+// encoded as the activation type of W's type (F32 stays F32, F16 weights
+// take F16, quantized weights Q8_0, Q8_1 or Q8_K), as llama.cpp does before
+// its dot products; kernels.MatMul then sums every product in the order
+// llama.cpp's x86 build uses for a batch of this many tokens. The rows of
+// all the matrices are shared by the Model's threads in one step (Q, K and
+// V, or gate and up, wait for each other once, not once each); each thread
+// reads its rows once for the whole batch. Products whose weights want
+// different activation types run one after the other.
+func (s *State) matmul(x []float32, ps ...product) {
+	for i := 1; i < len(ps); i++ {
+		if kernels.VecType(ps[i].w.typ) != kernels.VecType(ps[0].w.typ) {
+			for _, p := range ps {
+				s.matmul(x, p)
+			}
+			return
+		}
+	}
+	cols := ps[0].w.cols
+	n := len(x) / cols
+	vt := kernels.VecType(ps[0].w.typ)
+	ab, _ := vt.RowBytes(cols)
 	act := s.act[:n*ab]
 	for i := range n {
-		kernels.QuantizeVec(vt, act[i*ab:(i+1)*ab], x[i*w.cols:(i+1)*w.cols])
+		kernels.QuantizeVec(vt, act[i*ab:(i+1)*ab], x[i*cols:(i+1)*cols])
 	}
-	parts := max(1, min(s.m.threads, w.rows/minRowsPerWorker))
+	rows := 0
+	for _, p := range ps {
+		rows += p.w.rows
+	}
+	parts := max(1, min(s.m.threads, rows/minRowsPerWorker))
 	if parts == 1 { // no closure: one thread allocates nothing
-		kernels.MatMul(w.typ, w.data, w.rows, w.cols, act, n, y, 0, w.rows)
+		for _, p := range ps {
+			kernels.MatMul(p.w.typ, p.w.data, p.w.rows, cols, act, n, p.y, 0, p.w.rows)
+		}
 		return
 	}
 	// Four chunks per thread: small enough to even out threads that
 	// start late, large enough for the kernels' tiles and prefetching.
-	chunk := (w.rows/(4*parts) + rowAlign - 1) / rowAlign * rowAlign
-	parallel(w.rows, chunk, parts, func(_, lo, hi int) {
-		kernels.MatMul(w.typ, w.data, w.rows, w.cols, act, n, y, lo, hi)
+	// Chunk r of the step covers rows of the matrices in turn.
+	chunk := (rows/(4*parts) + rowAlign - 1) / rowAlign * rowAlign
+	shared := slices.Clone(ps) // the closure's copy: ps itself stays on the caller's stack
+	parallel(rows, chunk, parts, func(_, lo, hi int) {
+		for _, p := range shared {
+			if lo < p.w.rows && hi > 0 {
+				kernels.MatMul(p.w.typ, p.w.data, p.w.rows, cols, act, n, p.y, max(lo, 0), min(hi, p.w.rows))
+			}
+			lo -= p.w.rows
+			hi -= p.w.rows
+		}
 	})
 }
 
@@ -286,7 +319,7 @@ func (s *State) output(out, x, norm []float32, w matrix) {
 	}
 	xb := s.xb[:len(x)]
 	rmsNorm(xb, x, norm, s.m.cfg.RMSNormEpsilon)
-	s.matmul(out, xb, w)
+	s.matmul(xb, product{out, w})
 }
 
 // activations are one forward call's views of the State's buffers, for the n
@@ -335,12 +368,11 @@ func (s *State) keepOutputRows(a *activations, out []float32) bool {
 func (s *State) feedForward(a *activations, w *ffnWeights, gateBias, upBias, downBias []float32) {
 	c := &s.m.cfg
 	rmsNorm(a.xb, a.x, w.FFNNorm, c.RMSNormEpsilon)
-	s.matmul(a.gate, a.xb, w.FFNGate)
-	s.matmul(a.up, a.xb, w.FFNUp)
+	s.matmul(a.xb, product{a.gate, w.FFNGate}, product{a.up, w.FFNUp})
 	addBias(a.gate, gateBias)
 	addBias(a.up, upBias)
 	swiglu(a.gate, a.up, c.FeedForwardLength)
-	s.matmul(a.xb, a.gate, w.FFNDown)
+	s.matmul(a.gate, product{a.xb, w.FFNDown})
 	addBias(a.xb, downBias)
 	add(a.x, a.xb)
 }

@@ -35,7 +35,7 @@ func (m *qwen2) forward(s *State, tokens []int32, pos int, out []float32) {
 		s.rope(a.q, a.n)
 		s.rope(a.k, a.n)
 		s.attention(l, a.att, a.q, a.k, a.v, pos)
-		s.matmul(a.xb, a.att, b.AttnOutput)
+		s.matmul(a.att, product{a.xb, b.AttnOutput})
 		if l == len(m.Blk)-1 && !s.keepOutputRows(&a, out) { // only rows whose logits are wanted go on
 			return
 		}

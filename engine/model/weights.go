@@ -86,9 +86,7 @@ func (b *binder) qkvBiases(i int, bind func(name string, n int) []float32) qkvBi
 // a.xb = norm(x), then a.q, a.k, a.v = W·a.xb + bias (the biases may be nil).
 func (s *State) qkv(a *activations, w *attnWeights, bias *qkvBiases) {
 	rmsNorm(a.xb, a.x, w.AttnNorm, s.m.cfg.RMSNormEpsilon)
-	s.matmul(a.q, a.xb, w.AttnQ)
-	s.matmul(a.k, a.xb, w.AttnK)
-	s.matmul(a.v, a.xb, w.AttnV)
+	s.matmul(a.xb, product{a.q, w.AttnQ}, product{a.k, w.AttnK}, product{a.v, w.AttnV})
 	addBias(a.q, bias.AttnQBias)
 	addBias(a.k, bias.AttnKBias)
 	addBias(a.v, bias.AttnVBias)
