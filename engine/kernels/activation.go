@@ -32,6 +32,21 @@ func QuantizeVec(t gguf.Type, dst []byte, x []float32) {
 	}
 }
 
+// RoundF16 sets dst[i] to src[i] rounded to the nearest half float (ties
+// to even) and widened back, for i < len(src) (dst at least as long; it may
+// be src): what llama.cpp does to the query and to the softmax
+// probabilities before multiplying them with an F16 KV cache.
+func RoundF16(dst, src []float32) { roundF16(dst[:len(src)], src) }
+
+// roundF16 is RoundF16's implementation, which native code may replace.
+var roundF16 = roundF16Go
+
+func roundF16Go(dst, src []float32) {
+	for i, x := range src {
+		dst[i] = f16Table[quant.FP32ToFP16(x)]
+	}
+}
+
 // The activation encoders that native code may replace (from init, when
 // the CPU has the instructions; they must give the same bytes):
 // quantizeQ8 is quantizeQ8x86, quantizeQ8K the reference Q8_K quantizer and

@@ -389,3 +389,29 @@ f16tail:
 f16done:
 	VZEROUPPER
 	RET
+
+// func roundF16F16C(dst, src *float32, n int) int
+TEXT ·roundF16F16C(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	XORQ AX, AX
+
+round8:
+	CMPQ AX, CX
+	JGE  rounded
+	VMOVUPS (SI)(AX*4), Y0
+	VCMPPS  $3, Y0, Y0, Y1 // unordered: NaN lanes
+	VMOVMSKPS Y1, DX
+	TESTL   DX, DX
+	JNZ     rounded
+	VCVTPS2PH $0, Y0, X2
+	VCVTPH2PS X2, Y2
+	VMOVUPS Y2, (DI)(AX*4)
+	ADDQ    $8, AX
+	JMP     round8
+
+rounded:
+	MOVQ AX, ret+24(FP)
+	VZEROUPPER
+	RET

@@ -18,9 +18,9 @@ func nativeAttention() bool {
 	return reflect.ValueOf(kvScores).Pointer() != reflect.ValueOf(kvScoresGo).Pointer()
 }
 
-// roundF16 returns x rounded to the nearest F16, as the model rounds
+// halfRound returns x rounded to the nearest F16, as the model rounds
 // queries and probabilities for an F16 cache.
-func roundF16(x float32) float32 { return quant.FP16ToFP32(quant.FP32ToFP16(x)) }
+func halfRound(x float32) float32 { return quant.FP16ToFP32(quant.FP32ToFP16(x)) }
 
 // attentionData is an F16 cache of keys and values (rows of two KV heads),
 // a query and probabilities, all made of F16 values by one generator per
@@ -85,7 +85,7 @@ func kvCache(t testing.TB, r *rand.Rand, rows, hd int, gen func(*rand.Rand) floa
 func f16Vector(r *rand.Rand, n int, gen func(*rand.Rand) float32) []float32 {
 	x := make([]float32, n)
 	for i := range x {
-		x[i] = roundF16(gen(r))
+		x[i] = halfRound(gen(r))
 	}
 	return x
 }

@@ -565,3 +565,24 @@ func TestBlockSizes(t *testing.T) {
 		}
 	}
 }
+
+// TestRoundF16 checks RoundF16 against the quant package's conversions, in
+// place and not, on random values, a NaN and the special values.
+func TestRoundF16(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	x := gaussian(r, 1000, 3)
+	x[500] = float32(math.NaN()) // its group of 8 takes the Go path on amd64
+	x = append(x, 0, float32(math.Copysign(0, -1)), 65504, 65520, 1e-8, 6e-8, float32(math.Inf(-1)), 2049, 2051)
+	want := make([]float32, len(x))
+	for i, v := range x {
+		want[i] = quant.FP16ToFP32(quant.FP32ToFP16(v))
+	}
+	got := make([]float32, len(x))
+	RoundF16(got, x)
+	RoundF16(x, x)
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) || math.Float32bits(x[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("element %d: %g and in place %g, want %g", i, got[i], x[i], want[i])
+		}
+	}
+}

@@ -168,9 +168,7 @@ func (s *State) roundKV(dst, src []float32) {
 		copy(dst, src)
 		return
 	}
-	for i, x := range src {
-		dst[i] = quant.FP16ToFP32(quant.FP32ToFP16(x))
-	}
+	kernels.RoundF16(dst, src)
 }
 
 // softmax replaces x by exp(x-max)/Σexp(x-max) as ggml's AVX-512 soft_max:
