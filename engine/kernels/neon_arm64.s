@@ -1290,6 +1290,16 @@ freduce:
 	FLOAT64_TAIL(LOAD_BF16)
 	FLOAT_ROW_END
 
+// F16_QUIET_NAN replaces the half float in the low 16 bits of r by
+// sign|0x7e00 if it is a NaN: FCVT keeps a NaN's payload bits, which
+// quant.FP32ToFP16 (the bytes to match) drops.
+#define F16_QUIET_NAN(r) \
+	AND  $0x7fff, r, R8  \
+	CMP  $0x7c00, R8     \
+	BLS  3(PC)           \
+	AND  $0x8000, r, r   \
+	ORR  $0x7e00, r, r
+
 // func quantizeQ8NEON(dst *byte, x *float32, nb int, sum bool)
 //
 // quantizeQ8x86 for nb >= 1 blocks of 32: amax = max |x| (FMAX), d =
@@ -1364,6 +1374,7 @@ q8quant:
 	VST1  [V20.B16, V21.B16], (R6)
 	FCVTSH F9, F22
 	FMOVS F22, R7
+	F16_QUIET_NAN(R7)
 	MOVH  R7, (R0)
 	CBZ   R3, q8next
 	SADDLP_8H(22, 20)        // Q8_1: s = fp16(d·Σlevels)
@@ -1374,6 +1385,7 @@ q8quant:
 	FMULS F22, F9, F22
 	FCVTSH F22, F22
 	FMOVS F22, R7
+	F16_QUIET_NAN(R7)
 	MOVH  R7, 2(R0)
 
 q8next:

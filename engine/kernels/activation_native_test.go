@@ -1,4 +1,4 @@
-//go:build !purego
+//go:build !purego && (amd64 || arm64)
 
 package kernels
 
@@ -176,5 +176,38 @@ func BenchmarkQuantizeVec(b *testing.B) {
 				QuantizeVec(typ, dst, x)
 			}
 		})
+	}
+}
+
+// TestRoundF16NativeMatchesGo compares roundF16 (native) with roundF16Go
+// bit for bit, in place and not, on rows of every length up to 40 and on
+// the special values and encoderInputs (NaNs with payloads included).
+func TestRoundF16NativeMatchesGo(t *testing.T) {
+	if !isNative(roundF16, roundF16Go) {
+		t.Skip("no native RoundF16 on this CPU/build")
+	}
+	r := rand.New(rand.NewPCG(23, 24))
+	rows := encoderInputs(r)
+	for n := range 41 {
+		rows = append(rows, gaussian(r, n, 1000))
+	}
+	specials := make([]float32, len(specialValues))
+	for i, b := range specialValues {
+		specials[i] = math.Float32frombits(b)
+	}
+	rows = append(rows, specials)
+	for _, x := range rows {
+		want := make([]float32, len(x))
+		roundF16Go(want, x)
+		got := append(make([]float32, 0, len(x)+1), x...)
+		roundF16(got, got)
+		notInPlace := make([]float32, len(x)+1)
+		notInPlace[len(x)] = 42
+		roundF16(notInPlace[:len(x)], x)
+		if notInPlace[len(x)] != 42 {
+			t.Fatalf("%d values: wrote past dst", len(x))
+		}
+		compareBits(t, "roundF16 in place", x, got, want)
+		compareBits(t, "roundF16", x, notInPlace[:len(x)], want)
 	}
 }
