@@ -47,8 +47,9 @@ const (
 // kernel is what Nibble knows of one weight type: the activation type it
 // reads and, for each order llama.cpp uses for it, the plain-Go dot product
 // in that order (dot; nil where the type has no such order) and the product
-// MatMul runs (mul): goMul(dot) unless a native kernel for this CPU replaced
-// it (native names it then).
+// MatMul runs (mul): the plain-Go product (goTiled's tiled one where there
+// is one, else goMul(dot)) unless a native kernel for this CPU replaced it
+// (native names it then).
 type kernel struct {
 	vec    gguf.Type
 	dot    [numOrders]dotFunc
@@ -98,6 +99,9 @@ func withGeometry(ks [gguf.BF16 + 1]kernel) [gguf.BF16 + 1]kernel {
 		for o, dot := range k.dot {
 			if dot != nil {
 				k.mul[o] = goMul(dot)
+				if f := goTiled[gguf.Type(w)][o]; f != nil {
+					k.mul[o] = f
+				}
 			}
 		}
 		k.elems = gguf.Type(w).BlockElems()

@@ -37,7 +37,8 @@ func kLanes(lv *[gguf.QK_K]int8, q8 *[gguf.QK_K]byte, scales []int32) (sumi [8]i
 // exact in float32 and the conversion rounds nothing. fma32 is spelt out
 // eight times: eight independent chains, which the processor overlaps (the
 // float conversions write only part of their register, so a loop would wait
-// for the previous lane at every step).
+// for the previous lane at every step). Each lane checks for a tie on its
+// own: d·sumi has few significant bits, so ties are not rare.
 func fmaLanes(acc *[8]float32, d float32, sumi *[8]int32) {
 	d64 := float64(d)
 	s0 := d64*float64(sumi[0]) + float64(acc[0])
@@ -48,14 +49,19 @@ func fmaLanes(acc *[8]float32, d float32, sumi *[8]int32) {
 	s5 := d64*float64(sumi[5]) + float64(acc[5])
 	s6 := d64*float64(sumi[6]) + float64(acc[6])
 	s7 := d64*float64(sumi[7]) + float64(acc[7])
-	if halfway(s0) || halfway(s1) || halfway(s2) || halfway(s3) || halfway(s4) || halfway(s5) || halfway(s6) || halfway(s7) {
-		for t, v := range sumi {
-			acc[t] = fma32(d, float32(v), acc[t])
-		}
-		return
+	acc[0], acc[1] = tieChecked(s0, d, sumi[0], acc[0]), tieChecked(s1, d, sumi[1], acc[1])
+	acc[2], acc[3] = tieChecked(s2, d, sumi[2], acc[2]), tieChecked(s3, d, sumi[3], acc[3])
+	acc[4], acc[5] = tieChecked(s4, d, sumi[4], acc[4]), tieChecked(s5, d, sumi[5], acc[5])
+	acc[6], acc[7] = tieChecked(s6, d, sumi[6], acc[6]), tieChecked(s7, d, sumi[7], acc[7])
+}
+
+// tieChecked returns fma32(d, float32(v), a) given s = d·v + a computed in
+// float64: s rounded to float32, unless s is a tie (halfway).
+func tieChecked(s float64, d float32, v int32, a float32) float32 {
+	if halfway(s) {
+		return fma32Tie(d, float32(v), a)
 	}
-	acc[0], acc[1], acc[2], acc[3] = float32(s0), float32(s1), float32(s2), float32(s3)
-	acc[4], acc[5], acc[6], acc[7] = float32(s4), float32(s5), float32(s6), float32(s7)
+	return float32(s)
 }
 
 // vecDotQ2_K is ggml_vec_dot_q2_K_q8_K (AVX2): per super-block, first the
