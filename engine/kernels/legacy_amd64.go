@@ -142,7 +142,9 @@ func mulQ4_0x8(vnni bool) mulFunc {
 				q4_0x8AVX2(&w[r*wStride], wStride, &a[0], aStride, tokens, nb, &y[r], yStride)
 			}
 		}
-		portable[gguf.Q4_0].mul[repackedOrder](w[tiled*wStride:], wStride, rows-tiled, a, aStride, tokens, n, y[tiled:], yStride)
+		if rows > tiled { // the Go function prepares the activations even for no rows
+			portable[gguf.Q4_0].mul[repackedOrder](w[tiled*wStride:], wStride, rows-tiled, a, aStride, tokens, n, y[tiled:], yStride)
+		}
 	}
 }
 

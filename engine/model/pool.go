@@ -4,33 +4,108 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // The worker pool that shares a forward pass's work (the rows of each
 // matrix product, the heads of attention) between threads. Its goroutines
-// start once per process and wait on a channel between jobs: a token runs
-// a few hundred parallel steps, and starting goroutines for each would
-// cost more than the smaller steps themselves. Idle workers cost nothing.
+// start once per process. A token runs about five parallel steps per layer,
+// a few hundred in all, with little serial work between them; waking a
+// parked thread takes tens of microseconds, so a worker that finishes a
+// step spins for a short while (spinFor) watching for the next one before
+// it parks, and the caller spins the same way for the workers to finish.
+// Parked workers cost nothing.
 
-// job is one part of a parallel step.
-type job struct {
-	run  func(part int)
-	part int
-	done *sync.WaitGroup
+// spinFor is how long an idle worker watches for the next step before it
+// parks: longer than the serial work between two steps of a token (norms,
+// activation encoding: a few to tens of microseconds), short enough not to
+// burn a core when generation stops.
+const spinFor = 200 * time.Microsecond
+
+// spinDeadline returns when a thread waiting for the pool should stop
+// spinning and park: after spinFor, or at once if the Go scheduler has one
+// processor only (a spinning thread would hold the one the others need).
+func spinDeadline() time.Time {
+	if runtime.GOMAXPROCS(0) == 1 {
+		return time.Time{}
+	}
+	return time.Now().Add(spinFor)
 }
 
-var jobs = sync.OnceValue(func() chan<- job {
-	ch := make(chan job)
-	for range max(1, runtime.NumCPU()-1) {
-		go func() {
-			for j := range ch {
-				j.run(j.part)
-				j.done.Done()
-			}
-		}()
+// step is one parallel step: parts-1 workers each run work with their part
+// number (the caller runs part 0).
+type step struct {
+	work      func(part int)
+	parts     int32
+	claimed   atomic.Int32  // part numbers handed out; the caller has 0
+	remaining atomic.Int32  // parts 1.. not finished
+	finished  chan struct{} // closed when remaining reaches 0
+}
+
+// finish records that one of parts 1.. is done.
+func (s *step) finish() {
+	if s.remaining.Add(-1) == 0 {
+		close(s.finished)
 	}
-	return ch
-})
+}
+
+var pool struct {
+	start   sync.Once
+	current atomic.Pointer[step]
+	parked  atomic.Int32
+	wake    chan struct{}
+}
+
+// startPool starts one worker per CPU but the caller's.
+func startPool() {
+	n := max(1, runtime.NumCPU()-1)
+	pool.wake = make(chan struct{}, n)
+	for range n {
+		go worker()
+	}
+}
+
+func worker() {
+	var last *step
+	for {
+		s := nextStep(last)
+		last = s
+		for {
+			p := s.claimed.Add(1)
+			if p >= s.parts {
+				break
+			}
+			s.work(int(p))
+			s.finish()
+		}
+	}
+}
+
+// nextStep returns the step after last: spinning for spinFor, then parked
+// until parallel wakes it.
+func nextStep(last *step) *step {
+	deadline := time.Now().Add(spinFor)
+	for i := 0; ; i++ {
+		if s := pool.current.Load(); s != last {
+			return s
+		}
+		if i%64 == 63 && time.Now().After(deadline) {
+			break
+		}
+	}
+	for {
+		pool.parked.Add(1)
+		if s := pool.current.Load(); s != last { // published while parking
+			pool.parked.Add(-1)
+			return s
+		}
+		<-pool.wake
+		pool.parked.Add(-1)
+		if s := pool.current.Load(); s != last {
+			return s
+		}
+	}
+}
 
 // parallel runs run(part, lo, hi) over the items 0..n-1 in chunks of chunk
 // items (the last may be shorter) on up to parts threads: the calling
@@ -38,7 +113,9 @@ var jobs = sync.OnceValue(func() chan<- job {
 // part is one thread, for per-thread scratch). Each thread takes the next
 // chunk until none is left, so a thread that starts late or runs slower
 // (another program has the core) does not hold the others up. It returns
-// when every chunk is done.
+// when every chunk is done. One forward pass at a time keeps the workers
+// busy; a step published while another runs (a
+// second State) is not lost: its caller runs the parts no worker took.
 func parallel(n, chunk, parts int, run func(part, lo, hi int)) {
 	var next atomic.Int64
 	work := func(part int) {
@@ -55,12 +132,32 @@ func parallel(n, chunk, parts int, run func(part, lo, hi int)) {
 		work(0)
 		return
 	}
-	ch := jobs()
-	var done sync.WaitGroup
-	done.Add(parts - 1)
-	for p := 1; p < parts; p++ {
-		ch <- job{work, p, &done}
+	pool.start.Do(startPool)
+	s := &step{work: work, parts: int32(parts), finished: make(chan struct{})}
+	s.remaining.Store(int32(parts - 1))
+	pool.current.Store(s)
+	for range pool.parked.Load() {
+		select {
+		case pool.wake <- struct{}{}:
+		default:
+		}
 	}
 	work(0)
-	done.Wait()
+	for { // parts no worker took (all busy, or another State's step replaced this one)
+		p := s.claimed.Add(1)
+		if p >= s.parts {
+			break
+		}
+		work(int(p))
+		s.finish()
+	}
+	// Spin before parking here too: the workers finish within
+	// microseconds of the caller, and waking a parked thread costs more.
+	deadline := spinDeadline()
+	for i := 0; s.remaining.Load() > 0; i++ {
+		if i%64 == 63 && time.Now().After(deadline) {
+			<-s.finished
+			break
+		}
+	}
 }
