@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"nibble/engine/gguf"
@@ -231,5 +232,38 @@ func TestEstimateMemory(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("Forward allocated %v times per run", allocs)
+	}
+}
+
+// TestConcurrentStates runs two States of one Model at the same time, both
+// sharing the worker pool, and checks each gets the logits it gets alone.
+func TestConcurrentStates(t *testing.T) {
+	m := loadRef(t, "models/ts5m-Q4_0.gguf", Options{ContextLength: 128, Threads: 2})
+	tokens := readIDs(t, "logits/ts5m.tokens")[:32]
+	run := func(s *State, toks []int32) []float32 {
+		logits := make([]float32, m.Config().VocabSize)
+		if err := s.Forward(toks, 0, logits); err != nil {
+			t.Error(err)
+		}
+		for i := range 8 { // and a few single tokens
+			if err := s.Forward(toks[i:i+1], len(toks)+i, logits); err != nil {
+				t.Error(err)
+			}
+		}
+		return logits
+	}
+	alone := [2][]float32{run(m.NewState(), tokens), run(m.NewState(), tokens[1:])}
+	for range 5 {
+		var got [2][]float32
+		var wg sync.WaitGroup
+		for i := range got {
+			wg.Go(func() { got[i] = run(m.NewState(), tokens[i:]) })
+		}
+		wg.Wait()
+		for i := range got {
+			if !slices.Equal(got[i], alone[i]) {
+				t.Fatalf("State %d: logits differ when another State runs at the same time", i)
+			}
+		}
 	}
 }
