@@ -7,23 +7,8 @@ import "golang.org/x/sys/cpu"
 // Native softmaxExp and siluMul (exp.go) in exp_amd64.s, the first of
 // nativeExps the CPU can run.
 
-func init() {
-	for _, e := range nativeExps {
-		if e.supported {
-			softmaxExp, siluMul = e.softmaxExp, e.siluMul
-			return
-		}
-	}
-}
-
-// nativeExps lists the native versions, best first (the tests compare each
-// one the CPU has with the Go functions).
-var nativeExps = []struct {
-	name       string
-	supported  bool
-	softmaxExp func(x []float32, max float32) float64
-	siluMul    func(gate, up []float32)
-}{
+// nativeExps lists the native versions, best first.
+var nativeExps = []nativeExp{
 	{"avx512", cpu.X86.HasAVX512F, softmaxExpAVX512, siluMulAVX512},
 	{"avx2", cpu.X86.HasAVX2 && cpu.X86.HasFMA, softmaxExpAVX2, siluMulAVX2},
 }
