@@ -3,6 +3,7 @@ package kernels
 import (
 	"encoding/binary"
 	"math"
+	"math/bits"
 	"unsafe"
 
 	"nibble/engine/gguf"
@@ -70,6 +71,20 @@ func init() {
 	for h := range f16Table {
 		f16Table[h] = quant.FP16ToFP32(uint16(h))
 	}
+}
+
+// levelSum returns the sum of the 32 signed 8-bit levels of a Q8_0 block
+// (q: the block after its scale), 8 at a time: the unsigned bytes' sum by
+// adding 16-bit pairs, minus 256 for every negative byte.
+func levelSum(q *[gguf.QK]byte) int32 {
+	var s int32
+	for i := 0; i < gguf.QK; i += 8 {
+		x := binary.LittleEndian.Uint64(q[i:])
+		pairs := x&0x00ff00ff00ff00ff + x>>8&0x00ff00ff00ff00ff // four sums ≤ 510
+		u := pairs * 0x0001000100010001 >> 48                   // their total ≤ 2040, in the top field
+		s += int32(u) - 256*int32(bits.OnesCount64(x&0x8080808080808080))
+	}
+	return s
 }
 
 // fp16 decodes the little-endian half float at b[0:2].

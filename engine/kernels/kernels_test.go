@@ -586,3 +586,30 @@ func TestRoundF16(t *testing.T) {
 		}
 	}
 }
+
+// TestLevelSum checks levelSum against a plain sum on the extremes and on
+// random blocks.
+func TestLevelSum(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 20))
+	for i := range 1000 {
+		var q [gguf.QK]byte
+		for j := range q {
+			switch i {
+			case 0: // all zero
+			case 1:
+				q[j] = 0x80 // -128
+			case 2:
+				q[j] = 0x7f
+			default:
+				q[j] = byte(r.IntN(256))
+			}
+		}
+		var want int32
+		for _, v := range q {
+			want += int32(int8(v))
+		}
+		if got := levelSum(&q); got != want {
+			t.Fatalf("block %d: levelSum %d, want %d", i, got, want)
+		}
+	}
+}

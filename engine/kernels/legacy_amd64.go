@@ -167,12 +167,8 @@ func mulQ4_0x16VNNI(w []byte, wStride, rows int, a []byte, aStride, tokens, nb i
 			bc := min(chunk, nb-b0)
 			for b := range bc {
 				for i := range ti {
-					blk := a[(i0+i)*aStride+(b0+b)*q8_0Bytes:][:q8_0Bytes]
-					var s int32
-					for _, q := range blk[2:] {
-						s += int32(int8(q))
-					}
-					sums[b*ti+i] = q8Sum{-8 * s, fp16(blk)}
+					blk := (*[q8_0Bytes]byte)(a[(i0+i)*aStride+(b0+b)*q8_0Bytes:])
+					sums[b*ti+i] = q8Sum{-8 * levelSum((*[gguf.QK]byte)(blk[2:])), fp16(blk[:])}
 				}
 			}
 			for r := 0; r < rows; r += 16 {

@@ -270,10 +270,16 @@ func (s *State) matmul(x []float32, ps ...product) {
 		}
 		return
 	}
-	// Four chunks per thread: small enough to even out threads that
+	// A few chunks per thread: small enough to even out threads that
 	// start late, large enough for the kernels' tiles and prefetching.
-	// Chunk r of the step covers rows of the matrices in turn.
-	chunk := (rows/(4*parts) + rowAlign - 1) / rowAlign * rowAlign
+	// A batch takes fewer: its chunks are long anyway, and each call of a
+	// kernel prepares the activations again. Chunk r of the step covers
+	// rows of the matrices in turn.
+	perThread := 4
+	if n > 1 {
+		perThread = 2
+	}
+	chunk := (rows/(perThread*parts) + rowAlign - 1) / rowAlign * rowAlign
 	shared := slices.Clone(ps) // the closure's copy: ps itself stays on the caller's stack
 	parallel(rows, chunk, parts, func(_, lo, hi int) {
 		for _, p := range shared {
