@@ -28,8 +28,10 @@ type Options struct {
 	// default float16: twice the cache memory, and queries and softmax
 	// probabilities then stay float32 too.
 	KVCacheF32 bool
-	// Threads is how many goroutines share the rows of each matrix
-	// multiplication. 0 means runtime.GOMAXPROCS(0).
+	// Threads is how many threads share each step of the forward pass
+	// (the rows of the matrix products, the heads of attention): the
+	// caller's goroutine and workers of a pool started once per process
+	// (pool.go). 0 means runtime.GOMAXPROCS(0).
 	Threads int
 }
 
