@@ -35,9 +35,16 @@ func init() {
 	}
 	use(gguf.Q2_K, q2KMul1, q2KMul2, q2KMul3, q2KMul4, q2KMul8)
 	use(gguf.Q3_K, q3KMul1, q3KMul2, q3KMul3, q3KMul4, q3KMul8)
-	use(gguf.Q4_K, q4KMul1, q4KMul2, q4KMul3, q4KMul4, q4KMul8)
 	use(gguf.Q5_K, q5KMul1, q5KMul2, q5KMul3, q5KMul4, q5KMul8)
-	use(gguf.Q6_K, q6KMul1, q6KMul2, q6KMul3, q6KMul4, q6KMul8)
+	// One token runs faster with AVX-512 VNNI, two chunks per register
+	// (kquants_amd64.s: the one-token kernels).
+	q4KOne, q6KOne := kTile(q4KMul1), kTile(q6KMul1)
+	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI {
+		q4KOne, q6KOne = q4KDecode, q6KDecode
+		name += ", avx512 vnni decode"
+	}
+	use(gguf.Q4_K, q4KOne, q4KMul2, q4KMul3, q4KMul4, q4KMul8)
+	use(gguf.Q6_K, q6KOne, q6KMul2, q6KMul3, q6KMul4, q6KMul8)
 }
 
 // kTile is an assembly kernel for T tokens (one kernel each T): it sets
@@ -154,3 +161,12 @@ func q6KMul4(w *byte, wStride, rows int, a *byte, aStride, nb int, y *float32, y
 
 //go:noescape
 func q6KMul8(w *byte, wStride, rows int, a *byte, aStride, nb int, y *float32, yStride int)
+
+// q4KDecode and q6KDecode are the one-token kTiles with AVX-512 F, BW, VL
+// and VNNI.
+//
+//go:noescape
+func q4KDecode(w *byte, wStride, rows int, a *byte, aStride, nb int, y *float32, yStride int)
+
+//go:noescape
+func q6KDecode(w *byte, wStride, rows int, a *byte, aStride, nb int, y *float32, yStride int)

@@ -363,11 +363,11 @@ TEXT ·q3KMul8(SB), NOSPLIT, $8-64
 
 // K4_MINS sets X3 to the 4 int32 lanes m[2u]·(bsum[4u]+bsum[4u+1]) +
 // m[2u+1]·(bsum[4u+2]+bsum[4u+3]) of the token at A (llama.cpp's
-// _mm_hadd_epi16 of the bsums, _mm_madd_epi16 with the mins in X2).
-#define K4_MINS(A) \
+// _mm_hadd_epi16 of the bsums, _mm_madd_epi16 with the mins in MINS).
+#define K4_MINS(A, MINS) \
 	VMOVDQU Q8K_BSUMS(A), X3 \
 	VPHADDW (Q8K_BSUMS+16)(A), X3, X3 \
-	VPMADDWD X2, X3, X3
+	VPMADDWD MINS, X3, X3
 
 #define Q4K_CHUNK(J, QS, SHIFT, EACH) \
 	BITS(Y3, QS, SHIFT, bytes0f<>) \
@@ -379,7 +379,7 @@ TEXT ·q3KMul8(SB), NOSPLIT, $8-64
 // result is hsum8(acc) + hsum4(accm).
 #define Q4K_MINS(_, __, A, SUMI, ACC, T) \
 	DMIN(A) \
-	K4_MINS(A) \
+	K4_MINS(A, X2) \
 	VCVTDQ2PS X3, X3 \
 	VMOVUPS (8+16*(T))(SP), X4 \
 	VFNMADD231PS X3, X6, X4 \
@@ -438,7 +438,7 @@ TEXT ·q4KMul8(SB), NOSPLIT, $136-64
 // hsum8(acc) + summs.
 #define Q5K_MINS(_, __, A, SUMI, ACC, T) \
 	DMIN(A) \
-	K4_MINS(A) \
+	K4_MINS(A, X2) \
 	VPSHUFD $0x4e, X3, X4 \
 	VPADDD X4, X3, X3 \
 	VPSHUFD $0xb1, X3, X4 \
@@ -601,3 +601,282 @@ K6_SHUFFLE(5, 0x0a0a0a0a0a0a0a0a, 0x0b0b0b0b0b0b0b0b)
 K6_SHUFFLE(6, 0x0c0c0c0c0c0c0c0c, 0x0d0d0d0d0d0d0d0d)
 K6_SHUFFLE(7, 0x0e0e0e0e0e0e0e0e, 0x0f0f0f0f0f0f0f0f)
 GLOBL k6ScaleShuffle<>(SB), RODATA|NOPTR, $128
+
+// One-token kernels for Q4_K and Q6_K with AVX-512 F, BW, VL and VNNI
+// (decoding, where the one-token AVX2 kernels above run out of
+// instructions before the memory runs out of bytes: ~16 GB/s). They keep the lanes of the AVX2
+// kernels but unpack two chunks of 32 elements at once into the two
+// 256-bit halves of a ZMM register, and VPDPWSSD does VPMADDWD and VPADDD
+// in one: the halves' integer lanes are added at the end of the
+// super-block, which changes no bit (integer sums are exact). Each
+// super-block also prefetches the weights DECODE_AHEAD bytes ahead (the
+// rows follow each other in memory), which the hardware prefetchers alone
+// fetch too late.
+//
+// Registers: SI weight super-block, DI activation super-block, CX
+// super-blocks left, DX weight row, R10 &y[r], BX rows left; Z8 the super-block's integer
+// lanes (two halves, and Z11 for the second half of the chunks), Y12 the
+// float lanes; Z15 the Q4_K scales; Z0 and Z20-Z29 constants.
+
+#define DECODE_AHEAD 2048
+
+// PAIR_MADD(OFF, MADDWD, SUM) sets (VPMADDWD) or adds to (VPDPWSSD) SUM
+// the levels Z3 times the 64 activations at OFF(DI), times the int16
+// scales Z5. The pairs of a super-block go to two sums, Z8 and Z11, so that
+// each chain of its integer parts is short.
+#define PAIR_MADD(OFF, MADDWD, SUM) \
+	VPMADDUBSW OFF(DI), Z3, Z6 \
+	MADDWD Z5, Z6, SUM
+
+// PAIR_MADD_OFFSET is PAIR_MADD for the levels Z3 minus the bytes of Z0.
+#define PAIR_MADD_OFFSET(OFF, MADDWD, SUM) \
+	VPMADDUBSW OFF(DI), Z3, Z6 \
+	VPMADDUBSW OFF(DI), Z0, Z7 \
+	VPSUBW Z7, Z6, Z6 \
+	MADDWD Z5, Z6, SUM
+
+// DECODE_FMA_D adds Z8, Z11 and the two halves of the sum, and then them
+// to the float lanes Y12 as FMA_D.
+#define DECODE_FMA_D \
+	VPADDD Z11, Z8, Z8 \
+	VEXTRACTI64X4 $1, Z8, Y9 \
+	VPADDD Y9, Y8, Y8 \
+	FMA_D(0, 0, DI, Y8, Y12, 0)
+
+// PREFETCH3 and PREFETCH4 prefetch the 3 or 4 cache lines a super-block of
+// up to 192 or 256 bytes can touch, DECODE_AHEAD bytes ahead.
+#define PREFETCH3 \
+	PREFETCHT0 DECODE_AHEAD(SI) \
+	PREFETCHT0 (DECODE_AHEAD+64)(SI) \
+	PREFETCHT0 (DECODE_AHEAD+128)(SI)
+#define PREFETCH4 \
+	PREFETCH3 \
+	PREFETCHT0 (DECODE_AHEAD+192)(SI)
+
+// DECODE_ROWS(BYTES, PREFETCH, ZERO, BLOCK, STORE) is a one-token kernel:
+// per row, ZERO clears the sums, BLOCK adds one super-block of BYTES weight
+// bytes (after PREFETCH), STORE stores the result.
+#define DECODE_ROWS(BYTES, PREFETCH, ZERO, BLOCK, STORE) \
+	MOVQ w+0(FP), DX \
+	MOVQ y+48(FP), R10 \
+	MOVQ rows+16(FP), BX \
+row: \
+	MOVQ DX, SI \
+	MOVQ a+24(FP), DI \
+	MOVQ nb+40(FP), CX \
+	ZERO \
+	TESTQ CX, CX \
+	JZ blocksDone \
+block: \
+	PREFETCH \
+	BLOCK \
+	ADDQ $BYTES, SI \
+	ADDQ $Q8K_BYTES, DI \
+	DECQ CX \
+	JNZ block \
+blocksDone: \
+	STORE \
+	ADDQ $4, R10 \
+	ADDQ wStride+8(FP), DX \
+	DECQ BX \
+	JNZ row \
+	VZEROUPPER \
+	RET
+
+// Q4_K: pair p is the 32 bytes of qs at 16+32p, low nibbles (sub-block 2p)
+// in the low half, high nibbles (2p+1) in the high half (VPSRLVW by 0 and
+// 4, Z27). Z15 has the scales (the high lane of Y1) in all four 128-bit
+// lanes, from which VPSHUFB with Z20-Z23 puts scale 2p in the low half of
+// Z5, 2p+1 in the high one. The mins go to X13 as Q4K_MINS.
+#define Q4KD_PAIR(P, SCALES, MADDWD, SUM) \
+	VBROADCASTI64X4 (16+32*(P))(SI), Z3 \
+	VPSRLVW Z27, Z3, Z3 \
+	VPANDD Z26, Z3, Z3 \
+	VPSHUFB SCALES, Z15, Z5 \
+	PAIR_MADD(Q8K_QS+64*(P), MADDWD, SUM)
+
+// K4D_SCALES sets Y1 to the 8 mins (low lane, for K4_MINS) and the 8
+// scales (high lane) as int16, as K4_SCALES: VPSHUFB puts the byte
+// of the low bits of each in the low byte of its word and the byte of the
+// top bits in the high byte, from which the shifts and masks take them.
+#define K4D_SCALES \
+	VBROADCASTI128 4(SI), Y3 \
+	VPSHUFB k4DecodeScalesShuffle<>(SB), Y3, Y3 \
+	VPSRLVW k4DecodeScalesShift<>(SB), Y3, Y1 \
+	VPAND k4DecodeScalesLowMask<>(SB), Y1, Y1 \
+	VPSRLW $10, Y3, Y3 \
+	VPTERNLOGD $0xf8, k4DecodeScalesHighMask<>(SB), Y3, Y1
+
+#define Q4KD_BLOCK \
+	K4D_SCALES \
+	VSHUFI32X4 $0x55, Z1, Z1, Z15 \
+	Q4KD_PAIR(0, Z20, VPMADDWD, Z8) \
+	Q4KD_PAIR(1, Z21, VPDPWSSD, Z8) \
+	Q4KD_PAIR(2, Z22, VPMADDWD, Z11) \
+	Q4KD_PAIR(3, Z23, VPDPWSSD, Z11) \
+	HALVES_X7(MOVL, 0) \
+	DECODE_FMA_D \
+	DMIN(DI) \
+	K4_MINS(DI, X1) \
+	VCVTDQ2PS X3, X3 \
+	VFNMADD231PS X3, X6, X13
+
+#define Q4KD_ZERO \
+	VPXOR Y12, Y12, Y12 \
+	VPXOR X13, X13, X13
+
+#define Q4KD_STORE \
+	HSUM8(Y12) \
+	HSUM4(X13, X4) \
+	VADDSS X13, X3, X3 \
+	VMOVSS X3, (R10)
+
+// func q4KDecode(w *byte, wStride, rows int, a *byte, aStride, nb int, y *float32, yStride int)
+TEXT ·q4KDecode(SB), NOSPLIT, $0-64
+	VMOVDQU64 q4KDecodeScales<>+0(SB), Z20
+	VMOVDQU64 q4KDecodeScales<>+64(SB), Z21
+	VMOVDQU64 q4KDecodeScales<>+128(SB), Z22
+	VMOVDQU64 q4KDecodeScales<>+192(SB), Z23
+	VPBROADCASTD bytes0f<>(SB), Z26
+	VMOVDQU64 q4KDecodeShift<>(SB), Z27
+	DECODE_ROWS(144, PREFETCH3, Q4KD_ZERO, Q4KD_BLOCK, Q4KD_STORE)
+
+// Q6_K: half h has its low nibbles in the 64 bytes of ql at 64h (Z2: the
+// low nibbles are chunks 4h, 4h+1, the high ones 4h+2, 4h+3) and its top
+// bits in the 32 bytes of qh at 128+32h (Z10), moved to bits 4-5 by
+// VPSLLVW by 4 and 2 (Z24) or VPSRLVW by 0 and 2 (Z25); VPTERNLOGD ors
+// them in under the mask 0x30 (Z29). VPERMW with Z20-Z23 puts the scales of
+// the four sub-blocks of 16 of a pair in its four 128-bit lanes.
+#define Q6KD_PAIR(H, P, QL, SHIFTQH, QHSHIFTS, SCALES, MADDWD, SUM) \
+	QL \
+	SHIFTQH QHSHIFTS, Z10, Z4 \
+	VPTERNLOGD $0xf8, Z29, Z4, Z3 \
+	VPERMW Z1, SCALES, Z5 \
+	PAIR_MADD_OFFSET(Q8K_QS+128*(H)+64*(P), MADDWD, SUM)
+
+// Q6KD_LOW and Q6KD_HIGH set Z3 to the low and high nibbles of Z2.
+#define Q6KD_LOW VPANDD Z28, Z2, Z3
+#define Q6KD_HIGH \
+	VPSRLW $4, Z2, Z3 \
+	VPANDD Z28, Z3, Z3
+
+#define Q6KD_HALF(H, SCALES0, SCALES1, SUM) \
+	VMOVDQU64 (64*(H))(SI), Z2 \
+	VBROADCASTI64X4 (128+32*(H))(SI), Z10 \
+	Q6KD_PAIR(H, 0, Q6KD_LOW, VPSLLVW, Z24, SCALES0, VPMADDWD, SUM) \
+	Q6KD_PAIR(H, 1, Q6KD_HIGH, VPSRLVW, Z25, SCALES1, VPDPWSSD, SUM)
+
+#define Q6KD_BLOCK \
+	VPMOVSXBW 192(SI), Y1 \
+	Q6KD_HALF(0, Z20, Z21, Z8) \
+	Q6KD_HALF(1, Z22, Z23, Z11) \
+	HALVES_X7(MOVWLZX, 208) \
+	DECODE_FMA_D
+
+#define Q6KD_ZERO VPXOR Y12, Y12, Y12
+
+#define Q6KD_STORE \
+	HSUM8(Y12) \
+	VMOVSS X3, (R10)
+
+// func q6KDecode(w *byte, wStride, rows int, a *byte, aStride, nb int, y *float32, yStride int)
+TEXT ·q6KDecode(SB), NOSPLIT, $0-64
+	VMOVDQU64 q6KDecodeScales<>+0(SB), Z20
+	VMOVDQU64 q6KDecodeScales<>+64(SB), Z21
+	VMOVDQU64 q6KDecodeScales<>+128(SB), Z22
+	VMOVDQU64 q6KDecodeScales<>+192(SB), Z23
+	VMOVDQU64 q6KDecodeLeft<>(SB), Z24
+	VMOVDQU64 q6KDecodeRight<>(SB), Z25
+	VPBROADCASTD bytes0f<>(SB), Z28
+	VPBROADCASTD bytes30<>(SB), Z29
+	VPBROADCASTD bytes20<>(SB), Z0
+	DECODE_ROWS(210, PREFETCH4, Q6KD_ZERO, Q6KD_BLOCK, Q6KD_STORE)
+
+// WORDS4(name, off, w0, w1, w2, w3) sets the 64 bytes at name+off to the
+// int16 w0, w1, w2, w3, 8 times each (one per 128-bit lane).
+#define WORDS4(name, off, w0, w1, w2, w3) \
+	DATA name+(off)(SB)/8, $(0x0001000100010001*(w0)) \
+	DATA name+(off+8)(SB)/8, $(0x0001000100010001*(w0)) \
+	DATA name+(off+16)(SB)/8, $(0x0001000100010001*(w1)) \
+	DATA name+(off+24)(SB)/8, $(0x0001000100010001*(w1)) \
+	DATA name+(off+32)(SB)/8, $(0x0001000100010001*(w2)) \
+	DATA name+(off+40)(SB)/8, $(0x0001000100010001*(w2)) \
+	DATA name+(off+48)(SB)/8, $(0x0001000100010001*(w3)) \
+	DATA name+(off+56)(SB)/8, $(0x0001000100010001*(w3))
+
+WORDS4(q4KDecodeShift<>, 0, 0, 0, 4, 4)
+GLOBL q4KDecodeShift<>(SB), RODATA|NOPTR, $64
+
+// q4KDecodeScales: entry p (64 bytes) makes VPSHUFB broadcast int16 2p of
+// each 128-bit lane to the low half of a ZMM register, 2p+1 to the high one.
+DATA q4KDecodeScales<>+0(SB)/8, $0x0100010001000100
+DATA q4KDecodeScales<>+8(SB)/8, $0x0100010001000100
+DATA q4KDecodeScales<>+16(SB)/8, $0x0100010001000100
+DATA q4KDecodeScales<>+24(SB)/8, $0x0100010001000100
+DATA q4KDecodeScales<>+32(SB)/8, $0x0302030203020302
+DATA q4KDecodeScales<>+40(SB)/8, $0x0302030203020302
+DATA q4KDecodeScales<>+48(SB)/8, $0x0302030203020302
+DATA q4KDecodeScales<>+56(SB)/8, $0x0302030203020302
+DATA q4KDecodeScales<>+64(SB)/8, $0x0504050405040504
+DATA q4KDecodeScales<>+72(SB)/8, $0x0504050405040504
+DATA q4KDecodeScales<>+80(SB)/8, $0x0504050405040504
+DATA q4KDecodeScales<>+88(SB)/8, $0x0504050405040504
+DATA q4KDecodeScales<>+96(SB)/8, $0x0706070607060706
+DATA q4KDecodeScales<>+104(SB)/8, $0x0706070607060706
+DATA q4KDecodeScales<>+112(SB)/8, $0x0706070607060706
+DATA q4KDecodeScales<>+120(SB)/8, $0x0706070607060706
+DATA q4KDecodeScales<>+128(SB)/8, $0x0908090809080908
+DATA q4KDecodeScales<>+136(SB)/8, $0x0908090809080908
+DATA q4KDecodeScales<>+144(SB)/8, $0x0908090809080908
+DATA q4KDecodeScales<>+152(SB)/8, $0x0908090809080908
+DATA q4KDecodeScales<>+160(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA q4KDecodeScales<>+168(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA q4KDecodeScales<>+176(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA q4KDecodeScales<>+184(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA q4KDecodeScales<>+192(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA q4KDecodeScales<>+200(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA q4KDecodeScales<>+208(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA q4KDecodeScales<>+216(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA q4KDecodeScales<>+224(SB)/8, $0x0f0e0f0e0f0e0f0e
+DATA q4KDecodeScales<>+232(SB)/8, $0x0f0e0f0e0f0e0f0e
+DATA q4KDecodeScales<>+240(SB)/8, $0x0f0e0f0e0f0e0f0e
+DATA q4KDecodeScales<>+248(SB)/8, $0x0f0e0f0e0f0e0f0e
+GLOBL q4KDecodeScales<>(SB), RODATA|NOPTR, $256
+
+WORDS4(q6KDecodeLeft<>, 0, 4, 4, 2, 2)
+GLOBL q6KDecodeLeft<>(SB), RODATA|NOPTR, $64
+
+WORDS4(q6KDecodeRight<>, 0, 0, 0, 2, 2)
+GLOBL q6KDecodeRight<>(SB), RODATA|NOPTR, $64
+
+// Pair p of half h: chunks 4h+2p, 4h+2p+1, the scales 8h+4p … 8h+4p+3.
+WORDS4(q6KDecodeScales<>, 0, 0, 1, 2, 3)
+WORDS4(q6KDecodeScales<>, 64, 4, 5, 6, 7)
+WORDS4(q6KDecodeScales<>, 128, 8, 9, 10, 11)
+WORDS4(q6KDecodeScales<>, 192, 12, 13, 14, 15)
+GLOBL q6KDecodeScales<>(SB), RODATA|NOPTR, $256
+
+// k4DecodeScales* make K4D_SCALES: per word of mins 0-7 (low lane) and
+// scales 0-7 (high lane), the byte with the low bits and the one with the top
+// two (or 0x80: none), the shift and mask of the low bits, the mask 0x30 of
+// the top bits.
+DATA k4DecodeScalesShuffle<>+0(SB)/8, $0x8007800680058004
+DATA k4DecodeScalesShuffle<>+8(SB)/8, $0x070b060a05090408
+DATA k4DecodeScalesShuffle<>+16(SB)/8, $0x8003800280018000
+DATA k4DecodeScalesShuffle<>+24(SB)/8, $0x030b020a01090008
+GLOBL k4DecodeScalesShuffle<>(SB), RODATA|NOPTR, $32
+DATA k4DecodeScalesShift<>+0(SB)/8, $0x0000000000000000
+DATA k4DecodeScalesShift<>+8(SB)/8, $0x0004000400040004
+DATA k4DecodeScalesShift<>+16(SB)/8, $0x0000000000000000
+DATA k4DecodeScalesShift<>+24(SB)/8, $0x0000000000000000
+GLOBL k4DecodeScalesShift<>(SB), RODATA|NOPTR, $32
+DATA k4DecodeScalesLowMask<>+0(SB)/8, $0x003f003f003f003f
+DATA k4DecodeScalesLowMask<>+8(SB)/8, $0x000f000f000f000f
+DATA k4DecodeScalesLowMask<>+16(SB)/8, $0x003f003f003f003f
+DATA k4DecodeScalesLowMask<>+24(SB)/8, $0x000f000f000f000f
+GLOBL k4DecodeScalesLowMask<>(SB), RODATA|NOPTR, $32
+DATA k4DecodeScalesHighMask<>+0(SB)/8, $0x0000000000000000
+DATA k4DecodeScalesHighMask<>+8(SB)/8, $0x0030003000300030
+DATA k4DecodeScalesHighMask<>+16(SB)/8, $0x0000000000000000
+DATA k4DecodeScalesHighMask<>+24(SB)/8, $0x0030003000300030
+GLOBL k4DecodeScalesHighMask<>(SB), RODATA|NOPTR, $32
