@@ -90,10 +90,7 @@ func (p *q8Nibbles) prepare(blk *[q8_0Bytes]byte) {
 		v := func(i int) int8 { return int8(blk[2+e+2*i]) }
 		p.y[k] = swarReversed(v(0), v(1), v(2), v(3))
 	}
-	p.sum = 0
-	for _, v := range blk[2:] {
-		p.sum += int32(int8(v))
-	}
+	p.sum = levelSum((*[gguf.QK]byte)(blk[2:]))
 	p.d = fp16(blk[:])
 }
 
@@ -146,11 +143,7 @@ func tiledQ4_0x8(w []byte, wStride, rows int, a []byte, aStride, tokens, n int, 
 							isum := swarSum(x0*p.y[0]+x1*p.y[1]+x2*p.y[2]+x3*p.y[3]) +
 								swarSum(x4*p.y[4]+x5*p.y[5]+x6*p.y[6]+x7*p.y[7]) - 8*p.sum
 							d, c := dw*p.d, acc[r][t]
-							if s := float64(isum)*float64(d) + float64(c); !halfway(s) {
-								acc[r][t] = float32(s) // fma32 spelt out
-							} else {
-								acc[r][t] = fma32Tie(float32(isum), d, c)
-							}
+							acc[r][t] = roundFMA(float64(isum)*float64(d)+float64(c), float32(isum), d, c) // fma32, inlined
 						}
 					}
 				}

@@ -82,21 +82,24 @@ import (
 // exp.
 func FMA32(a, b, c float32) float32 { return fma32(a, b, c) }
 
-// fma32 is FMA32. It costs a little more than the compiler inlines; the hot
-// loops spell it out (fma8, fmaLanes), and must keep the same three steps.
-func fma32(a, b, c float32) float32 {
-	s := float64(a)*float64(b) + float64(c)
-	if halfway(s) {
-		return fma32Tie(a, b, c)
-	}
-	return float32(s)
-}
+// fma32 is FMA32. The hot loops (fma8, fmaLanes) compute the float64 sums
+// of eight lanes first, so that they overlap, then round each with
+// roundFMA.
+func fma32(a, b, c float32) float32 { return roundFMA(float64(a)*float64(b)+float64(c), a, b, c) }
 
-// halfway reports whether s lies exactly halfway between two normal float32:
-// its low 29 bits are 1 followed by 28 zeros. (Results in float32's
-// subnormal range, below 1.2e-38, can still round twice; no activation of a
-// working model is that small.)
-func halfway(s float64) bool { return uint32(math.Float64bits(s))&(1<<29-1) == 1<<28 }
+// roundFMA returns fma32(a, b, c) given s = a·b + c computed in float64:
+// s rounded to float32, unless s lies exactly halfway between two normal
+// float32 (its low 29 bits are 1 followed by 28 zeros), where rounding
+// twice could go the wrong way. (Results in float32's subnormal range,
+// below 1.2e-38, can still round twice; no activation of a working model is
+// that small.) Written to stay within the compiler's inlining budget: the
+// hot loops call it for every lane.
+func roundFMA(s float64, a, b, c float32) float32 {
+	if uint32(math.Float64bits(s))&(1<<29-1) != 1<<28 {
+		return float32(s)
+	}
+	return fma32Tie(a, b, c)
+}
 
 // fma32Tie is fma32 where the float64 sum s lies halfway between two
 // float32: the exact remainder of the sum (TwoSum) says which way to round.

@@ -17,14 +17,10 @@ func fma8(a, x, y *[8]float32) {
 	s5 := float64(x[5])*float64(y[5]) + float64(a[5])
 	s6 := float64(x[6])*float64(y[6]) + float64(a[6])
 	s7 := float64(x[7])*float64(y[7]) + float64(a[7])
-	if halfway(s0) || halfway(s1) || halfway(s2) || halfway(s3) || halfway(s4) || halfway(s5) || halfway(s6) || halfway(s7) {
-		for i := range a {
-			a[i] = fma32(x[i], y[i], a[i])
-		}
-		return
-	}
-	a[0], a[1], a[2], a[3] = float32(s0), float32(s1), float32(s2), float32(s3)
-	a[4], a[5], a[6], a[7] = float32(s4), float32(s5), float32(s6), float32(s7)
+	a[0], a[1] = roundFMA(s0, x[0], y[0], a[0]), roundFMA(s1, x[1], y[1], a[1])
+	a[2], a[3] = roundFMA(s2, x[2], y[2], a[2]), roundFMA(s3, x[3], y[3], a[3])
+	a[4], a[5] = roundFMA(s4, x[4], y[4], a[4]), roundFMA(s5, x[5], y[5], a[5])
+	a[6], a[7] = roundFMA(s6, x[6], y[6], a[6]), roundFMA(s7, x[7], y[7], a[7])
 }
 
 // gemmF32 is tinyBLAS<16, __m512> for F32: element i of every 16 goes to

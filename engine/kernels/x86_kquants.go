@@ -49,19 +49,10 @@ func fmaLanes(acc *[8]float32, d float32, sumi *[8]int32) {
 	s5 := d64*float64(sumi[5]) + float64(acc[5])
 	s6 := d64*float64(sumi[6]) + float64(acc[6])
 	s7 := d64*float64(sumi[7]) + float64(acc[7])
-	acc[0], acc[1] = tieChecked(s0, d, sumi[0], acc[0]), tieChecked(s1, d, sumi[1], acc[1])
-	acc[2], acc[3] = tieChecked(s2, d, sumi[2], acc[2]), tieChecked(s3, d, sumi[3], acc[3])
-	acc[4], acc[5] = tieChecked(s4, d, sumi[4], acc[4]), tieChecked(s5, d, sumi[5], acc[5])
-	acc[6], acc[7] = tieChecked(s6, d, sumi[6], acc[6]), tieChecked(s7, d, sumi[7], acc[7])
-}
-
-// tieChecked returns fma32(d, float32(v), a) given s = d·v + a computed in
-// float64: s rounded to float32, unless s is a tie (halfway).
-func tieChecked(s float64, d float32, v int32, a float32) float32 {
-	if halfway(s) {
-		return fma32Tie(d, float32(v), a)
-	}
-	return float32(s)
+	acc[0], acc[1] = roundFMA(s0, d, float32(sumi[0]), acc[0]), roundFMA(s1, d, float32(sumi[1]), acc[1])
+	acc[2], acc[3] = roundFMA(s2, d, float32(sumi[2]), acc[2]), roundFMA(s3, d, float32(sumi[3]), acc[3])
+	acc[4], acc[5] = roundFMA(s4, d, float32(sumi[4]), acc[4]), roundFMA(s5, d, float32(sumi[5]), acc[5])
+	acc[6], acc[7] = roundFMA(s6, d, float32(sumi[6]), acc[6]), roundFMA(s7, d, float32(sumi[7]), acc[7])
 }
 
 // vecDotQ2_K is ggml_vec_dot_q2_K_q8_K (AVX2): per super-block, first the

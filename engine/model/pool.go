@@ -22,16 +22,6 @@ import (
 // burn a core when generation stops.
 const spinFor = 200 * time.Microsecond
 
-// spinDeadline returns when a thread waiting for the pool should stop
-// spinning and park: after spinFor, or at once if the Go scheduler has one
-// processor only (a spinning thread would hold the one the others need).
-func spinDeadline() time.Time {
-	if runtime.GOMAXPROCS(0) == 1 {
-		return time.Time{}
-	}
-	return time.Now().Add(spinFor)
-}
-
 // step is one parallel step: parts-1 workers each run work with their part
 // number (the caller runs part 0).
 type step struct {
@@ -84,14 +74,9 @@ func worker() {
 // nextStep returns the step after last: spinning for spinFor, then parked
 // until parallel wakes it.
 func nextStep(last *step) *step {
-	deadline := time.Now().Add(spinFor)
-	for i := 0; ; i++ {
-		if s := pool.current.Load(); s != last {
-			return s
-		}
-		if i%64 == 63 && time.Now().After(deadline) {
-			break
-		}
+	var s *step
+	if spin(func() bool { s = pool.current.Load(); return s != last }) {
+		return s
 	}
 	for {
 		pool.parked.Add(1)
@@ -103,6 +88,24 @@ func nextStep(last *step) *step {
 		pool.parked.Add(-1)
 		if s := pool.current.Load(); s != last {
 			return s
+		}
+	}
+}
+
+// spin calls done until it reports true, for up to spinFor (not at all if
+// the Go scheduler has one processor only: a spinning thread would hold
+// the one the others need), and returns its last answer.
+func spin(done func() bool) bool {
+	if runtime.GOMAXPROCS(0) == 1 {
+		return done()
+	}
+	deadline := time.Now().Add(spinFor)
+	for i := 1; ; i++ {
+		if done() {
+			return true
+		}
+		if i%64 == 0 && time.Now().After(deadline) {
+			return false
 		}
 	}
 }
@@ -153,11 +156,7 @@ func parallel(n, chunk, parts int, run func(part, lo, hi int)) {
 	}
 	// Spin before parking here too: the workers finish within
 	// microseconds of the caller, and waking a parked thread costs more.
-	deadline := spinDeadline()
-	for i := 0; s.remaining.Load() > 0; i++ {
-		if i%64 == 63 && time.Now().After(deadline) {
-			<-s.finished
-			break
-		}
+	if !spin(func() bool { return s.remaining.Load() == 0 }) {
+		<-s.finished
 	}
 }
