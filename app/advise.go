@@ -8,10 +8,10 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/dustin/go-humanize"
 
+	"nibble/app/service"
 	"nibble/catalog"
 	"nibble/engine/hw"
 	"nibble/engine/session"
@@ -217,38 +217,13 @@ func tokensPerSecond(v float64) string {
 	return fmt.Sprintf("%.1f tokens/s", v)
 }
 
-// catalogMeasurements returns what the catalog knows of the model whose file
-// is path: the generation speed nibble bench measured on this file, else on
-// another of its levels (nil: none; source says which, for the table), and
-// adds to kld the KL divergences measured on its levels, unless kld already
-// has one (given with --kld). A file not in the catalog, or a catalog that
-// cannot be opened (the window holds it), gives nothing.
+// catalogMeasurements is service.Measurements on the user's catalog; a
+// catalog that cannot be opened (the window holds it) gives nothing.
 func catalogMeasurements(path string, kld map[string]float64) (speed *advise.Speed, source string) {
 	c, err := catalog.Open(catalog.Options{})
 	if err != nil {
 		return nil, ""
 	}
 	defer c.Close()
-	e, others, err := c.LookupFile(path)
-	if err != nil {
-		return nil, ""
-	}
-	for _, v := range append(e.Variants, others...) {
-		if q := v.Quality; q != nil && v.Level != "" {
-			if _, given := kld[v.Level]; !given {
-				kld[v.Level] = q.KLD
-			}
-		}
-	}
-	if s := e.Variants[0].Speed; s != nil {
-		return &advise.Speed{TokensPerSecond: s.TokensPerSecond},
-			fmt.Sprintf("the speed nibble bench measured on this file (%.1f tokens/s, %s)", s.TokensPerSecond, s.Measured.Format(time.DateOnly))
-	}
-	for _, v := range others {
-		if _, err := quant.LookupMix(v.Level); v.Speed != nil && v.Level != "" && err == nil {
-			return &advise.Speed{Type: v.Level, TokensPerSecond: v.Speed.TokensPerSecond},
-				fmt.Sprintf("the speed nibble bench measured on its %s file (%.1f tokens/s, %s)", v.Level, v.Speed.TokensPerSecond, v.Speed.Measured.Format(time.DateOnly))
-		}
-	}
-	return nil, ""
+	return service.Measurements(c, path, kld)
 }

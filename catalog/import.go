@@ -422,3 +422,17 @@ func syncDir(dir string) {
 	d.Sync()
 	d.Close()
 }
+
+// NewFilePath returns a path in the models folder (created if needed) that
+// no file has yet, named as Nibble names its copy of a variant of m at level,
+// for a program about to write one there (a quantization), which then
+// imports it with Move: the file stays where it is and becomes Nibble's.
+func (c *Catalog) NewFilePath(m Model, level string) (string, error) {
+	dir, err := c.modelsDirReady()
+	if err != nil {
+		return "", err
+	}
+	c.place.Lock()
+	defer c.place.Unlock()
+	return freeName(dir, fileNameFor(m, level)), nil
+}

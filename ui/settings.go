@@ -1,0 +1,8 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/widget"
+)
+
+func newSettingsView(s *shell) fyne.CanvasObject { return widget.NewLabel("Settings") }

@@ -1,0 +1,60 @@
+package state
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"strings"
+	"syscall"
+
+	"nibble/catalog"
+	"nibble/engine/gguf"
+	"nibble/engine/session"
+)
+
+// Explain puts err in plain words for someone who is not technical: what
+// happened, in one sentence, and what to do next. Errors it does not know
+// keep their own message, which names what failed.
+func Explain(err error) (what, next string) {
+	switch {
+	case err == nil:
+		return "", ""
+	case errors.Is(err, context.Canceled):
+		return "Cancelled.", "Nothing was changed."
+	case errors.Is(err, gguf.ErrNotGGUF):
+		return "This file is not a model Nibble can use.",
+			"Nibble runs models in the GGUF format (files ending in .gguf). Choose a .gguf file, or a folder that holds some."
+	case errors.Is(err, catalog.ErrExists):
+		return "This model is already in your library.", "Find it in the library."
+	case errors.Is(err, catalog.ErrSplitModel):
+		return "This model is split into several files.", "Nibble cannot use split models yet. Look for a single-file version of it."
+	case errors.Is(err, session.ErrTooLarge):
+		return "This model is too large for the memory free now.",
+			"Close other apps and try again, or make a smaller version of it with \"Make it fit\"."
+	case errors.Is(err, catalog.ErrDamaged), errors.Is(err, catalog.ErrNewerSchema):
+		return "Nibble cannot open its catalog.", err.Error()
+	case diskFull(err):
+		return "The disk is full.", "Free some space (delete files you no longer need, or models from the library) and try again."
+	case errors.Is(err, fs.ErrNotExist):
+		return "A file is missing.", "It was moved or deleted. Put it back, or remove it from the library. (" + err.Error() + ")"
+	case errors.Is(err, fs.ErrPermission):
+		return "Nibble is not allowed to use this file or folder.", "Check its permissions, or choose another place. (" + err.Error() + ")"
+	}
+	return "Something went wrong.", capitalize(err.Error()) + "."
+}
+
+// diskFull tells whether err says the disk is full, on any system.
+func diskFull(err error) bool {
+	if errors.Is(err, syscall.ENOSPC) {
+		return true
+	}
+	msg := strings.ToLower(err.Error())
+	return strings.Contains(msg, "no space left") || strings.Contains(msg, "not enough space on the disk")
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
