@@ -35,6 +35,9 @@ type GenerationSettings struct {
 	RepeatLastN   int     `json:"repeat_last_n"`
 	Seed          uint64  `json:"seed"`
 	MaxTokens     int     `json:"max_tokens,omitempty"` // per answer; 0: until the model stops
+	// ContextLength is how many tokens of the conversation the model
+	// reads; 0: the model's, at most engine/session.DefaultContextLength.
+	ContextLength int `json:"context_length,omitempty"`
 }
 
 // Message is one turn of a chat.

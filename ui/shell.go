@@ -19,6 +19,7 @@ type shell struct {
 	svc  *service.Service
 	body *fyne.Container
 	nav  map[string]*widget.Button
+	chat *chatView // the Chat screen, once shown (see chatScreen)
 }
 
 // newShell builds the frame in win over svc and shows the first screen: the

@@ -34,8 +34,10 @@ func Run() {
 		return
 	}
 	defer c.Close()
-	Open(w, service.New(c, nil))
+	svc := service.New(c, nil)
+	Open(w, svc)
 	w.ShowAndRun()
+	svc.CloseChatModel() // stops an answer being written, which is saved
 }
 
 // Open fills window w with Nibble over svc, whose catalog it first brings

@@ -16,6 +16,9 @@ type Service struct {
 	probe   func(context.Context) hw.Report
 	hwOnce  sync.Once
 	hwReady hw.Report
+
+	chatMu sync.Mutex
+	chat   *chatModel // the model open for chats, or nil (see ChatModel)
 }
 
 // New returns a Service over the open catalog c. probe reports the hardware
