@@ -20,6 +20,8 @@ type shell struct {
 	body *fyne.Container
 	nav  map[string]*widget.Button
 	chat *chatView // the Chat screen, once shown (see chatScreen)
+	// library is the Library screen, once shown, kept for its fit badges.
+	library *libraryView
 }
 
 // newShell builds the frame in win over svc and shows the first screen: the

@@ -14,6 +14,7 @@ type Service struct {
 	Catalog *catalog.Catalog
 
 	probe   func(context.Context) hw.Report
+	live    bool // probe is this computer's: re-read its memory available
 	hwOnce  sync.Once
 	hwReady hw.Report
 
@@ -23,15 +24,17 @@ type Service struct {
 
 // New returns a Service over the open catalog c. probe reports the hardware
 // (nil: hw.Probe with the catalog's models folder, for the free disk space);
-// tests pass their own to play other computers.
+// tests pass their own to play other computers, whose memory available then
+// stays what their report says.
 func New(c *catalog.Catalog, probe func(context.Context) hw.Report) *Service {
-	if probe == nil {
+	live := probe == nil
+	if live {
 		probe = func(ctx context.Context) hw.Report {
 			dir, _ := c.ModelsDir()
 			return hw.Probe(ctx, hw.Options{ModelsDir: dir})
 		}
 	}
-	return &Service{Catalog: c, probe: probe}
+	return &Service{Catalog: c, probe: probe, live: live}
 }
 
 // Hardware returns this computer's report. The first call probes it (which
@@ -42,7 +45,7 @@ func (s *Service) Hardware(ctx context.Context) hw.Report {
 	first := false
 	s.hwOnce.Do(func() { s.hwReady, first = s.probe(ctx), true })
 	r := s.hwReady
-	if !first && r.RAM.Total != 0 {
+	if !first && s.live && r.RAM.Total != 0 {
 		if m, err := hw.ReadMemory(); err == nil {
 			r.RAM.Available = m.Available
 		}

@@ -26,6 +26,9 @@ func Explain(err error) (what, next string) {
 			"Nibble runs models in the GGUF format (files ending in .gguf). Choose a .gguf file, or a folder that holds some."
 	case errors.Is(err, catalog.ErrExists):
 		return "This model is already in your library.", "Find it in the library."
+	case errors.Is(err, ErrNoModelFiles):
+		return "There are no models in this folder.",
+			"Nibble looks for files ending in .gguf in the folder and its subfolders. Choose another folder, or a model file."
 	case errors.Is(err, catalog.ErrSplitModel):
 		return "This model is split into several files.", "Nibble cannot use split models yet. Look for a single-file version of it."
 	case errors.Is(err, session.ErrTooLarge):

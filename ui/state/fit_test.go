@@ -1,0 +1,267 @@
+package state
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"nibble/catalog"
+	"nibble/quant"
+	"nibble/quant/advise"
+)
+
+// TestFitSource: levels are made from an unquantized variant (F32, F16,
+// BF16 in that order), else from the largest file, a present one first.
+func TestFitSource(t *testing.T) {
+	v := func(id uint64, level string, size int64, missing bool) catalog.Variant {
+		return catalog.Variant{ID: id, Tag: level, Level: level, Size: size, Missing: missing}
+	}
+	for _, tc := range []struct {
+		name     string
+		variants []catalog.Variant
+		want     uint64
+	}{
+		{"F32 over F16", []catalog.Variant{v(1, "F16", 10, false), v(2, "F32", 20, false), v(3, "Q8_0", 5, false)}, 2},
+		{"F16 over BF16", []catalog.Variant{v(1, "BF16", 10, false), v(2, "F16", 10, false)}, 2},
+		{"BF16 over a larger Q8_0", []catalog.Variant{v(1, "Q8_0", 50, false), v(2, "BF16", 10, false)}, 2},
+		{"largest quantized", []catalog.Variant{v(1, "Q4_0", 3, false), v(2, "Q8_0", 6, false), v(3, "", 4, false)}, 2},
+		{"present over missing", []catalog.Variant{v(1, "F32", 20, true), v(2, "Q4_0", 3, false)}, 2},
+		{"all missing", []catalog.Variant{v(1, "Q4_0", 3, true), v(2, "F16", 10, true)}, 2},
+	} {
+		if got := bestSource(catalog.Entry{Variants: tc.variants}); got.ID != tc.want {
+			t.Errorf("%s: source %d (%s), want %d", tc.name, got.ID, got.Level, tc.want)
+		}
+	}
+}
+
+// TestFitAdvice: every level with its figures, the recommended one
+// preselected; levels larger than the source disabled with why; existing
+// levels pointed at; the user's choice kept when the context changes.
+func TestFitAdvice(t *testing.T) {
+	svc := newService(t, laptop)
+	q8 := importModel(t, svc, "ts5m-Q8_0", catalog.Link, false)
+	importModel(t, svc, "ts5m-Q4_0", catalog.Link, false)
+	e, err := svc.Catalog.Lookup("tinystories-5m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := NewFit(svc, e)
+	if f.Source().ID != q8.ID || !strings.Contains(f.SourceNote(), "Q8_0 file, the largest") {
+		t.Errorf("source %s: %q", f.Source().Tag, f.SourceNote())
+	}
+	if f.Selected() != "" || f.Levels() != nil {
+		t.Error("levels before Advise")
+	}
+	if err := f.Advise(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, want, err := svc.Advise(context.Background(), q8, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Selected() != want.Recommended || want.Recommended != "Q8_0" {
+		t.Errorf("preselected %q, advisor recommends %q", f.Selected(), want.Recommended)
+	}
+	if reason, _ := f.Recommendation(); reason != want.Reason || reason == "" {
+		t.Errorf("reason %q, want %q", reason, want.Reason)
+	}
+	if got := f.Contexts(); len(got) != 1 || got[0] != 256 || f.Context() != 256 {
+		t.Errorf("contexts %v (%d), want the model's 256 only", got, f.Context())
+	}
+	levels := f.Levels()
+	if len(levels) != len(quant.Mixes()) {
+		t.Fatalf("%d levels, want %d", len(levels), len(quant.Mixes()))
+	}
+	for _, l := range levels {
+		if (l.Why == "") != l.Offered || l.Recommended != (l.Type == "Q8_0") || l.Description == "" {
+			t.Errorf("%s: offered %v, why %q, recommended %v", l.Type, l.Offered, l.Why, l.Recommended)
+		}
+		if exists := l.Existing != nil; exists != (l.Type == "Q8_0" || l.Type == "Q4_0") {
+			t.Errorf("%s: existing %v", l.Type, exists)
+		}
+		if l.Type == "F16" && l.Offered {
+			t.Error("F16 offered from a Q8_0 file")
+		}
+		if l.Type == "Q4_K_M" && !strings.HasPrefix(l.Summary(), "3.4 MB · needs 3") {
+			t.Errorf("Q4_K_M summary %q", l.Summary())
+		}
+	}
+	if err := f.Select("F16"); err == nil {
+		t.Error("chose F16, which needs the original model")
+	}
+	if err := f.Select("Q4_K_M"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SetContext(context.Background(), 128); err != nil {
+		t.Fatal(err)
+	}
+	if f.Selected() != "Q4_K_M" || f.Context() != 128 {
+		t.Errorf("after a context change: selected %q at %d", f.Selected(), f.Context())
+	}
+	if _, err := f.Make(context.Background()); err != nil {
+		t.Fatal(err) // Q4_K_M is not in the library yet
+	}
+	if err := f.Select("Q4_0"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Make(context.Background()); !errors.Is(err, catalog.ErrExists) {
+		t.Errorf("making Q4_0 again: %v, want ErrExists", err)
+	}
+}
+
+// TestFitChart: one point per level, the recommended one marked, and this
+// computer's memory as the largest file that runs well.
+func TestFitChart(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		available uint64
+	}{{"laptop", 12 << 30}, {"small", 300 << 20}} {
+		t.Run(tc.name, func(t *testing.T) {
+			svc := newService(t, computerWith(16<<30, tc.available))
+			importModel(t, svc, "ts5m-F32", catalog.Link, false)
+			e, _ := svc.Catalog.Lookup("tinystories-5m")
+			f := NewFit(svc, e)
+			if err := f.Advise(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			c := f.Chart()
+			if len(c.Points) != len(quant.Mixes()) || !c.MemoryKnown {
+				t.Fatalf("%d points, memory known %v", len(c.Points), c.MemoryKnown)
+			}
+			rec := 0
+			for _, p := range c.Points {
+				if p.Recommended {
+					rec++
+					if !p.Selected || p.Name != f.Selected() {
+						t.Errorf("recommended %s, selected %v (%s)", p.Name, p.Selected, f.Selected())
+					}
+				}
+				if p.SameTop <= 0 || p.SameTop > 1 || p.FileBytes == 0 {
+					t.Errorf("%s at %d bytes, %v", p.Name, p.FileBytes, p.SameTop)
+				}
+			}
+			if rec != 1 {
+				t.Errorf("%d recommended points", rec)
+			}
+			l := f.Levels()[0]
+			overhead := l.MemoryBytes - l.FileBytes
+			ram := svc.Hardware(context.Background()).RAM
+			if advise.VerdictFor(c.MemoryFile+overhead, ram) != advise.RunsWell || advise.VerdictFor(c.MemoryFile+overhead+1, ram) == advise.RunsWell {
+				t.Errorf("memory line at %d bytes is not the limit of running well", c.MemoryFile)
+			}
+		})
+	}
+}
+
+// TestFitMake: the chosen level is made with progress, lands in the
+// catalog, and then shows as existing.
+func TestFitMake(t *testing.T) {
+	svc := newService(t, laptop)
+	src := importModel(t, svc, "ts5m-F32", catalog.Link, false)
+	e, _ := svc.Catalog.Lookup("tinystories-5m")
+	f := NewFit(svc, e)
+	if err := f.Advise(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Select("Q4_0"); err != nil {
+		t.Fatal(err)
+	}
+	progress := make(chan MakeProgress, 1000)
+	f.Listen(func() {
+		if p, making := f.Making(); making && p.Tensors > 0 {
+			select {
+			case progress <- p:
+			default:
+			}
+		}
+	})
+	v, err := f.Make(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	close(progress)
+	var last MakeProgress
+	n := 0
+	for p := range progress {
+		if p.BytesDone < last.BytesDone || p.BytesTotal <= 0 || p.BytesTotal > src.Size || n > 0 && p.BytesTotal != last.BytesTotal {
+			t.Errorf("progress went from %+v to %+v", last, p)
+		}
+		last = p
+		n++
+	}
+	if n == 0 || !strings.HasPrefix(last.Text(), "Part ") {
+		t.Errorf("%d progress reports, last %q", n, last.Text())
+	}
+	if v.Level != "Q4_0" || !v.Owned || v.QuantizedFrom != src.ID {
+		t.Errorf("made %+v", v)
+	}
+	if _, err := os.Stat(v.Path); err != nil {
+		t.Error(err)
+	}
+	if _, making := f.Making(); making || f.MakeErr() != nil {
+		t.Errorf("after Make: making %v, error %v", making, f.MakeErr())
+	}
+	for _, l := range f.Levels() {
+		if l.Type == "Q4_0" && (l.Existing == nil || l.Existing.ID != v.ID) {
+			t.Errorf("Q4_0 existing: %+v", l.Existing)
+		}
+	}
+}
+
+// TestFitCancel: cancelling leaves no file and no entry, and says so.
+func TestFitCancel(t *testing.T) {
+	svc := newService(t, laptop)
+	importModel(t, svc, "ts5m-F32", catalog.Link, false)
+	e, _ := svc.Catalog.Lookup("tinystories-5m")
+	f := NewFit(svc, e)
+	if err := f.Advise(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.Listen(func() {
+		if p, making := f.Making(); making && p.Tensors > 0 {
+			f.Cancel()
+		}
+	})
+	if _, err := f.Make(context.Background()); !errors.Is(err, context.Canceled) || !errors.Is(f.MakeErr(), context.Canceled) {
+		t.Fatalf("Make: %v, want cancelled", err)
+	}
+	if what, _ := Explain(f.MakeErr()); what != "Cancelled." {
+		t.Errorf("explained as %q", what)
+	}
+	e, _ = svc.Catalog.Lookup("tinystories-5m")
+	if len(e.Variants) != 1 {
+		t.Errorf("%d variants after cancelling", len(e.Variants))
+	}
+	dir, _ := svc.Catalog.ModelsDir()
+	if files, _ := os.ReadDir(dir); len(files) != 0 {
+		t.Errorf("models folder holds %v after cancelling", files)
+	}
+}
+
+func TestMakeProgressText(t *testing.T) {
+	p := func(done int64, elapsed time.Duration) MakeProgress {
+		return MakeProgress{Progress: quant.Progress{Tensor: 11, Tensors: 57, Name: "blk.3.attn_q.weight",
+			BytesDone: done, BytesTotal: 40 << 20}, Elapsed: elapsed}
+	}
+	for _, tc := range []struct {
+		p    MakeProgress
+		want string
+	}{
+		{MakeProgress{}, "Starting…"},
+		{p(10<<20, 100*time.Millisecond), "Part 12 of 57 (blk.3.attn_q.weight) · 10 MB of 40 MB · working out the time left…"},
+		{p(10<<20, 10*time.Second), "Part 12 of 57 (blk.3.attn_q.weight) · 10 MB of 40 MB · about 30 seconds left"},
+		{p(20<<20, 3*time.Minute), "Part 12 of 57 (blk.3.attn_q.weight) · 20 MB of 40 MB · about 3 minutes left"},
+		{p(40<<20-1, 10*time.Second), "Part 12 of 57 (blk.3.attn_q.weight) · 40 MB of 40 MB · almost done"},
+		{p(40<<20, 10*time.Second), "Part 12 of 57 (blk.3.attn_q.weight) · 40 MB of 40 MB · finishing…"},
+	} {
+		if got := tc.p.Text(); got != tc.want {
+			t.Errorf("Text() = %q, want %q", got, tc.want)
+		}
+	}
+	if f := p(10<<20, 0).Fraction(); f != 0.25 {
+		t.Errorf("fraction %v", f)
+	}
+}

@@ -1,0 +1,480 @@
+package state
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dustin/go-humanize"
+
+	"nibble/app/service"
+	"nibble/catalog"
+	"nibble/engine/hw"
+	"nibble/quant"
+	"nibble/quant/advise"
+)
+
+// Library is the library screen: every model of the catalog with its
+// variants, a fit badge per variant for this computer, and the actions on
+// them (add, remove, details). It is safe for concurrent use; every change
+// is announced through Changes.
+//
+// The list itself comes from the catalog alone (Load, one read transaction),
+// so it shows at once however many models there are; the badges need each
+// file's header and come later, from MeasureFits, which the view runs in a
+// goroutine. Memory needs are cached per variant for the Library's life.
+type Library struct {
+	Changes
+	svc *service.Service
+
+	mu       sync.Mutex
+	entries  []catalog.Entry
+	loadErr  error
+	needs    map[uint64]need // memory needed at the default context, by variant id
+	ram      hw.RAM
+	ramKnown bool
+	adding   *AddProgress
+}
+
+// need is what running a variant's file takes, or why it is unknown.
+type need struct {
+	bytes uint64
+	err   error
+}
+
+// NewLibrary returns the library of svc's catalog, empty until Load.
+func NewLibrary(svc *service.Service) *Library {
+	return &Library{svc: svc, needs: map[uint64]need{}}
+}
+
+// ModelRow is one model as the library lists it.
+type ModelRow struct {
+	Model    catalog.Model
+	Entry    catalog.Entry // the model and all its variants, for Make it fit
+	About    string        // "5.8 million parameters · llama"
+	Variants []VariantRow
+}
+
+// VariantRow is one variant as the library lists it, its figures in words.
+type VariantRow struct {
+	catalog.Variant
+	Level string // the level and its precision: "Q4_K_M · 4-bit"
+	Size  string // "3.4 MB"
+	// Badge is the verdict for this computer at the default context, ""
+	// while unknown; BadgeNote says why it is unknown ("checking…", the
+	// file cannot be read) or, with a badge, how much memory it needs.
+	Badge     advise.Verdict
+	BadgeNote string
+	// Quality and Speed are what was measured, in words, or "".
+	Quality string
+	Speed   string
+}
+
+// Load reads the catalog's models again and announces the change. It is
+// fast (one read transaction) and may be called from any goroutine.
+func (l *Library) Load() error {
+	entries, err := l.svc.Catalog.List()
+	l.mu.Lock()
+	l.entries, l.loadErr = entries, err
+	l.mu.Unlock()
+	l.changed()
+	return err
+}
+
+// Err is the error of the last Load, nil if it succeeded.
+func (l *Library) Err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.loadErr
+}
+
+// Empty tells whether the library has no model (after Load).
+func (l *Library) Empty() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.entries) == 0
+}
+
+// Models returns the models loaded, sorted by name, with what is known of
+// their fit so far.
+func (l *Library) Models() []ModelRow {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	rows := make([]ModelRow, 0, len(l.entries))
+	for _, e := range l.entries {
+		r := ModelRow{Model: e.Model, Entry: e, About: modelAbout(e.Model)}
+		for _, v := range e.Variants {
+			r.Variants = append(r.Variants, l.variantRow(v))
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+func (l *Library) variantRow(v catalog.Variant) VariantRow {
+	r := VariantRow{Variant: v, Level: LevelWords(v.Level), Size: Bytes(uint64(max(v.Size, 0)))}
+	n, measured := l.needs[v.ID]
+	switch {
+	case v.Missing:
+		r.BadgeNote = "The file is missing"
+	case !measured || !l.ramKnown:
+		r.BadgeNote = "checking…"
+	case n.err != nil:
+		// A file that runs may still defeat the advisor (one whose rows
+		// no level can split into blocks): say so, not why.
+		r.BadgeNote = "Cannot tell how much memory it needs"
+	case l.ram.Total == 0:
+		r.BadgeNote = "Cannot tell: this computer's memory size is unknown"
+	default:
+		r.Badge = advise.VerdictFor(n.bytes, l.ram)
+		r.BadgeNote = "needs about " + Bytes(n.bytes) + " of memory"
+	}
+	if q := v.Quality; q != nil {
+		r.Quality = fmt.Sprintf("Quality: %s (picks the original's next word %.0f%% of the time)", advise.QualityOf(q.KLD), q.SameTop*100)
+	}
+	if s := v.Speed; s != nil {
+		r.Speed = fmt.Sprintf("Speed: about %s tokens a second", humanize.FormatFloat("#,###.", s.TokensPerSecond))
+	}
+	return r
+}
+
+// MeasureFits works out the fit badges: it asks for this computer's memory,
+// then reads the header of every present variant's file not read yet
+// (advise.Read at the default context), announcing a change after each.
+// It takes up to a second per file, so the view runs it in a goroutine
+// after Load; it stops early when ctx is cancelled.
+func (l *Library) MeasureFits(ctx context.Context) {
+	ram := l.svc.Hardware(ctx).RAM
+	l.mu.Lock()
+	l.ram, l.ramKnown = ram, true
+	var todo []catalog.Variant
+	for _, e := range l.entries {
+		for _, v := range e.Variants {
+			if _, ok := l.needs[v.ID]; !ok && !v.Missing {
+				todo = append(todo, v)
+			}
+		}
+	}
+	l.mu.Unlock()
+	l.changed()
+	for _, v := range todo {
+		if ctx.Err() != nil {
+			return
+		}
+		var n need
+		m, err := advise.Read(v.Path, 0)
+		if err != nil {
+			n.err = err
+		} else {
+			n.bytes = m.Memory(m.File)
+		}
+		l.mu.Lock()
+		l.needs[v.ID] = n
+		l.mu.Unlock()
+		l.changed()
+	}
+}
+
+// AddProgress is how far an Add has come.
+type AddProgress struct {
+	Done, Total int    // files handled so far, files in all
+	Current     string // the file being added, by name
+}
+
+// AddFailure is a file Add could not add, and why.
+type AddFailure struct {
+	Path string
+	Err  error
+}
+
+// AddResult is what Add did.
+type AddResult struct {
+	Added  []catalog.Import
+	Failed []AddFailure
+}
+
+// Message puts the failures into words for a dialog: "" when every file was
+// added. With one failure it is Explain's; with several, one line per file.
+func (r AddResult) Message() (title, body string) {
+	switch len(r.Failed) {
+	case 0:
+		return "", ""
+	case 1:
+		f := r.Failed[0]
+		what, next := Explain(f.Err)
+		if f.Path == "" {
+			return what, next
+		}
+		return what, filepath.Base(f.Path) + ": " + next
+	}
+	title = fmt.Sprintf("%d of %d files could not be added.", len(r.Failed), len(r.Failed)+len(r.Added))
+	var lines []string
+	for _, f := range r.Failed {
+		what, _ := Explain(f.Err)
+		lines = append(lines, filepath.Base(f.Path)+": "+what)
+	}
+	return title, strings.Join(lines, "\n")
+}
+
+// ErrNoModelFiles is Add's failure for a folder holding no .gguf file.
+var ErrNoModelFiles = errors.New("no model files (.gguf) in this folder")
+
+// Add puts the model files at paths into the catalog and returns what it
+// did; the screens that offer to add models (library, welcome) share it.
+//
+// Each path is a GGUF file or a folder, for which every file ending in
+// .gguf in it and its subfolders is added. Files are linked where they are
+// (catalog.Link): nothing is copied, they stay the user's, and their
+// checksum is computed in the background by the catalog. A file that cannot
+// be added (not a GGUF, already in the library, one part of a split model)
+// is reported in AddResult.Failed, Explain putting its error in words, and
+// the others are added all the same.
+//
+// Add blocks until every file is linked, which takes a moment per file
+// (reading its header): call it from a goroutine. Meanwhile Adding reports
+// the progress, and Changes announces each step; at the end Add reloads
+// the library (Load). Cancelling ctx stops before the next file.
+func (l *Library) Add(ctx context.Context, paths []string) AddResult {
+	var res AddResult
+	var files []string
+	for _, p := range paths {
+		found, err := modelFiles(p)
+		if err != nil {
+			res.Failed = append(res.Failed, AddFailure{Path: p, Err: err})
+		}
+		files = append(files, found...)
+	}
+	l.setAdding(&AddProgress{Total: len(files)})
+	for i, f := range files {
+		if err := ctx.Err(); err != nil {
+			res.Failed = append(res.Failed, AddFailure{Path: f, Err: err})
+			continue
+		}
+		l.setAdding(&AddProgress{Done: i, Total: len(files), Current: filepath.Base(f)})
+		im, err := l.svc.Catalog.Import(ctx, f, catalog.ImportOptions{Mode: catalog.Link})
+		if err != nil {
+			res.Failed = append(res.Failed, AddFailure{Path: f, Err: err})
+			continue
+		}
+		res.Added = append(res.Added, *im)
+	}
+	l.setAdding(nil)
+	l.Load()
+	return res
+}
+
+// Adding returns the progress of the Add under way, if any.
+func (l *Library) Adding() (AddProgress, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.adding == nil {
+		return AddProgress{}, false
+	}
+	return *l.adding, true
+}
+
+func (l *Library) setAdding(p *AddProgress) {
+	l.mu.Lock()
+	l.adding = p
+	l.mu.Unlock()
+	l.changed()
+}
+
+// modelFiles returns path if it is a file, or the .gguf files in the folder
+// path and its subfolders (ErrNoModelFiles if none).
+func modelFiles(path string) ([]string, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !info.IsDir() {
+		return []string{path}, nil
+	}
+	var files []string
+	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil // an unreadable subfolder: add what can be read
+		}
+		if !d.IsDir() && strings.EqualFold(filepath.Ext(p), ".gguf") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err == nil && len(files) == 0 {
+		err = fmt.Errorf("%s: %w", path, ErrNoModelFiles)
+	}
+	return files, err
+}
+
+// Removal is the removal of one variant the user asked for. The view asks
+// Question and, when AsksTwice, SecondQuestion before calling Remove.
+type Removal struct {
+	Model   catalog.Model
+	Variant catalog.Variant
+	// DeleteFile also deletes the user's file from the disk; it counts only
+	// when OffersDeleteFile (Nibble's own copies are always deleted).
+	DeleteFile bool
+}
+
+// OffersDeleteFile tells whether the user may choose to delete the file
+// too: it is the user's own (Nibble only references it) and still there.
+func (r Removal) OffersDeleteFile() bool { return !r.Variant.Owned && !r.Variant.Missing }
+
+// AsksTwice tells whether the removal deletes the user's own file, which is
+// its only copy: then the user must confirm a second time.
+func (r Removal) AsksTwice() bool { return r.DeleteFile && r.OffersDeleteFile() }
+
+// Question is the first confirmation: what will be removed and what
+// happens to the file.
+func (r Removal) Question() (title, body string) {
+	title = fmt.Sprintf("Remove %s (%s)?", r.Model.DisplayName, r.Variant.Tag)
+	switch {
+	case r.Variant.Owned:
+		body = fmt.Sprintf("Nibble's copy of this model will be deleted from the disk, freeing %s.", Bytes(uint64(max(r.Variant.Size, 0))))
+	case r.Variant.Missing:
+		body = "Its file is already gone; the library will forget it."
+	default:
+		body = "It leaves the library. Your file stays where it is, unless you choose to delete it too:\n" + r.Variant.Path
+	}
+	return title, body + "\nYour chats with it are kept."
+}
+
+// SecondQuestion is the second confirmation, for deleting the user's file.
+func (r Removal) SecondQuestion() (title, body string) {
+	return "Delete your file for good?",
+		fmt.Sprintf("%s is the only copy: once deleted, it cannot be brought back (it does not go to the trash).\n%s",
+			filepath.Base(r.Variant.Path), r.Variant.Path)
+}
+
+// ErrNotConfirmed is Remove's refusal to delete a user's file the user has
+// not confirmed twice.
+var ErrNotConfirmed = errors.New("deleting your own file needs a second confirmation")
+
+// Remove removes r's variant from the catalog (and the model with its last
+// variant), deleting Nibble's copy, or the user's file if r.DeleteFile and
+// confirmedTwice (ErrNotConfirmed without the second confirmation), then
+// reloads the library.
+func (l *Library) Remove(r Removal, confirmedTwice bool) error {
+	if r.AsksTwice() && !confirmedTwice {
+		return ErrNotConfirmed
+	}
+	_, err := l.svc.Catalog.Remove([]uint64{r.Variant.ID}, r.AsksTwice())
+	l.mu.Lock()
+	delete(l.needs, r.Variant.ID)
+	l.mu.Unlock()
+	if lerr := l.Load(); err == nil {
+		err = lerr
+	}
+	return err
+}
+
+// Detail is one line of a variant's details: a label and its value.
+type Detail struct{ Label, Value string }
+
+// Details describes variant v of model m for the details dialog, reading
+// the catalog again for the checksum, which may have been computed since.
+func (l *Library) Details(m catalog.Model, v catalog.Variant) []Detail {
+	if e, err := l.svc.Catalog.Lookup(m.Ref(v)); err == nil && len(e.Variants) == 1 {
+		v = e.Variants[0]
+	}
+	file := v.Path
+	if v.Missing {
+		file += " (missing)"
+	}
+	level := LevelWords(v.Level)
+	if mix, err := quant.LookupMix(v.Level); err == nil {
+		level += ": " + mix.Description
+	}
+	ctxLen := "not stated in the file"
+	if m.ContextLength > 0 {
+		ctxLen = humanize.Comma(int64(m.ContextLength)) + " tokens"
+	}
+	sum := v.SHA256
+	if sum == "" {
+		sum = "computing…"
+	}
+	return []Detail{
+		{"File", file},
+		{"Size", Bytes(uint64(max(v.Size, 0)))},
+		{"Level", level},
+		{"Parameters", ParameterWords(m.Parameters)},
+		{"Architecture", m.Architecture},
+		{"Context length", ctxLen},
+		{"SHA-256", sum},
+		{"Added", v.Added.Local().Format(time.DateOnly)},
+		{"Made from", l.origin(v)},
+	}
+}
+
+// origin says where variant v came from.
+func (l *Library) origin(v catalog.Variant) string {
+	if v.QuantizedFrom == 0 {
+		if v.Owned {
+			return "Nibble's copy of a file you added"
+		}
+		return "Your file, used where it is"
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, e := range l.entries {
+		for _, from := range e.Variants {
+			if from.ID == v.QuantizedFrom {
+				return fmt.Sprintf("Made by Nibble from the %s version", from.Tag)
+			}
+		}
+	}
+	return "Made by Nibble from a version since removed"
+}
+
+// LevelWords names a quantization level with its precision in plain words:
+// "Q4_K_M · 4-bit", "F16 · 16-bit"; "Level unknown" for "".
+func LevelWords(level string) string {
+	bits := ""
+	switch {
+	case level == "":
+		return "Level unknown"
+	case level == "F32":
+		bits = "32"
+	case level == "F16" || level == "BF16":
+		bits = "16"
+	case len(level) > 1 && level[0] == 'Q' && level[1] >= '1' && level[1] <= '9':
+		bits = level[1:2]
+	default:
+		return level
+	}
+	return level + " · " + bits + "-bit"
+}
+
+// ParameterWords puts a parameter count in words: "5.8 million",
+// "1.1 billion".
+func ParameterWords(n uint64) string {
+	f := float64(n)
+	switch {
+	case f >= 1e9:
+		return fmt.Sprintf("%.1f billion", f/1e9)
+	case f >= 1e6:
+		return fmt.Sprintf("%.1f million", f/1e6)
+	}
+	return humanize.Comma(int64(n))
+}
+
+// Bytes puts a size in human units. They are binary (1 GB = 1,024 MB)
+// but spelled without the "i", as Windows and computer makers spell memory
+// sizes ("16 GB"), so RAM sizes read as the user knows them.
+func Bytes(n uint64) string {
+	return strings.Replace(humanize.IBytes(n), "iB", "B", 1)
+}
+
+func modelAbout(m catalog.Model) string {
+	s := ParameterWords(m.Parameters) + " parameters"
+	if m.Architecture != "" {
+		s += " · " + m.Architecture
+	}
+	return s
+}
