@@ -247,11 +247,13 @@ func (f *Fit) Select(name string) error {
 }
 
 // Recommendation returns the advisor's reason for its choice in one
-// sentence, and what the user should also know ("" if nothing).
+// sentence, and what the user should also know ("" if nothing), with sizes
+// spelled as Bytes spells them (the advisor writes "GiB", as the commands
+// do).
 func (f *Fit) Recommendation() (reason, warning string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.advice.Reason, f.advice.Warning
+	return plainUnits(f.advice.Reason), plainUnits(f.advice.Warning)
 }
 
 // ChartPoint is one level on the size-vs-quality chart.

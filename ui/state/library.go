@@ -467,9 +467,11 @@ func ParameterWords(n uint64) string {
 // Bytes puts a size in human units. They are binary (1 GB = 1,024 MB)
 // but spelled without the "i", as Windows and computer makers spell memory
 // sizes ("16 GB"), so RAM sizes read as the user knows them.
-func Bytes(n uint64) string {
-	return strings.Replace(humanize.IBytes(n), "iB", "B", 1)
-}
+func Bytes(n uint64) string { return plainUnits(humanize.IBytes(n)) }
+
+// plainUnits spells the binary units humanize.IBytes writes ("1.2 GiB") as
+// Bytes does ("1.2 GB").
+func plainUnits(s string) string { return strings.ReplaceAll(s, "iB", "B") }
 
 func modelAbout(m catalog.Model) string {
 	s := ParameterWords(m.Parameters) + " parameters"
