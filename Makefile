@@ -9,7 +9,7 @@ FYNE_DEPS := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-
 CORE_PKGS := ./engine/... ./quant/... ./catalog/... ./assets/...
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build run test vet-cross fuzz
+.PHONY: deps build run test vet-cross fuzz screenshots
 
 deps:
 	@missing=$$(for p in $(FYNE_DEPS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -41,3 +41,30 @@ vet-cross:
 # Runs the GGUF reader's fuzz target (not part of `make test`).
 fuzz:
 	go test ./engine/gguf -run '^$$' -fuzz FuzzOpen -fuzztime 3m
+
+# Pictures of every screen for README.md, in docs/screenshots: the real
+# window (OpenGL, under Xvfb) over a catalog made for them in a temporary
+# folder — the shared test models imported, a model in a pretend Downloads
+# folder for the welcome to find, and a random-weight model (nibble synth)
+# large enough to be seen being quantized — at 1280x800 and 1024x640. `nibble
+# screenshots` adds a chat with real answers, drives the window and takes
+# the pictures with ImageMagick's import.
+SHOT_TOOLS := xvfb-run:xvfb xauth:xauth import:imagemagick
+SHARED_MODELS := ../shared/testdata/models
+
+screenshots: build
+	@missing=$$(for t in $(SHOT_TOOLS); do command -v $${t%%:*} >/dev/null || echo $${t#*:}; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+	@home=$$(mktemp -d) && trap 'rm -rf "$$home"' EXIT && \
+	export HOME="$$home" NIBBLE_HOME="$$home/nibble" OLLAMA_MODELS="$$home/.ollama/models" \
+		HF_HUB_CACHE="$$home/.cache/huggingface/hub" FYNE_SCALE=1 LANG=en_US.UTF-8 && \
+	./bin/nibble import $(SHARED_MODELS)/ts5m-F32.gguf >/dev/null && \
+	./bin/nibble import $(SHARED_MODELS)/ts5m-Q4_K_M.gguf >/dev/null && \
+	./bin/nibble synth "$$home/synthetic-133m-F16.gguf" --type F16 \
+		--shape arch=llama,layers=6,embd=1024,heads=16,kv_heads=4,ffn=2816,vocab=32000 >/dev/null && \
+	./bin/nibble import --name "Synthetic 133M" "$$home/synthetic-133m-F16.gguf" >/dev/null && \
+	mkdir -p "$$home/Downloads" && cp $(SHARED_MODELS)/stories260K-f32.gguf $(SHARED_MODELS)/ts5m-Q8_0.gguf "$$home/Downloads/" && \
+	xvfb-run -a -s "-screen 0 1280x800x24" ./bin/nibble screenshots docs/screenshots

@@ -78,6 +78,7 @@ func commands() []command {
 		{"logits", "write a model's logits for given token ids (to compare with llama.cpp)", runLogitsCommand},
 		{"bench", "measure prompt and generation speed and peak memory, like llama-bench", runBenchCommand},
 		{"synth", "write a random-weight model in the shape of a real one, for benchmarks", runSynthCommand},
+		{"screenshots", "developer: save a picture of every screen of the window (make screenshots)", runScreenshotsCommand},
 		{"help", "list the commands, or explain one: nibble help COMMAND", runHelpCommand},
 	}
 }

@@ -1,8 +1,103 @@
 package ui
 
 import (
+	"fmt"
+
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"nibble/ui/state"
 )
 
-func newSettingsView(s *shell) fyne.CanvasObject { return widget.NewLabel("Settings") }
+// newSettingsView is the Settings screen (state.Settings): the models
+// folder, the threads, the theme, and where the catalog is and which
+// version this is.
+func newSettingsView(s *shell) fyne.CanvasObject {
+	st := state.NewSettings(s.svc.Catalog)
+
+	folder := wrapped("")
+	folder.TextStyle.Monospace = true
+	showFolder := func() {
+		dir, err := st.ModelsDir()
+		if err != nil {
+			dir = "Not known: " + err.Error()
+		}
+		folder.SetText(dir)
+	}
+	showFolder()
+	change := widget.NewButtonWithIcon("Change…", theme.FolderOpenIcon(), func() {
+		showPicker(s.win, dialog.NewFolderOpen(func(l fyne.ListableURI, err error) {
+			if err != nil || l == nil {
+				return
+			}
+			if err := st.SetModelsDir(l.Path()); err != nil {
+				s.showError(err)
+				return
+			}
+			showFolder()
+		}, s.win))
+	})
+
+	threads := widget.NewSelect(st.ThreadChoices(), nil)
+	threads.PlaceHolder = st.ThreadChoices()[0] // the longest: the select is as wide as its placeholder
+	threads.Selected = st.Threads()
+	threads.OnChanged = func(choice string) {
+		if err := st.SetThreads(choice); err != nil {
+			s.showError(err)
+		}
+	}
+
+	themes := widget.NewRadioGroup(state.ThemeChoices(), nil)
+	themes.Required = true
+	themes.Selected = st.Theme()
+	themes.OnChanged = func(choice string) {
+		v, err := st.SetTheme(choice)
+		if err != nil {
+			s.showError(err)
+			return
+		}
+		applyTheme(v)
+	}
+
+	catalogPath := wrapped(st.CatalogPath())
+	catalogPath.TextStyle.Monospace = true
+
+	content := container.NewVBox(
+		screenTitle("Settings"),
+		screenSection("Models folder", "Where Nibble keeps the models it makes and copies.",
+			container.NewVBox(
+				folder,
+				container.NewHBox(change),
+				wrapped("Changing it only affects new models: those already made stay where they are, and so do your own files."),
+			)),
+		widget.NewSeparator(),
+		screenSection("Speed", "How many of the processor's cores Nibble uses to answer.",
+			container.NewVBox(
+				container.NewHBox(threads),
+				wrapped("Automatic uses them all, which is fastest. Fewer leave the computer more responsive for other work while a model answers."),
+			)),
+		widget.NewSeparator(),
+		screenSection("Appearance", "Light or dark. By default Nibble follows your system's choice.", themes),
+		widget.NewSeparator(),
+		screenSection("About", "", container.NewVBox(
+			widget.NewLabel(version()),
+			wrapped("Nibble's list of models, chats and settings (its catalog) is kept in:"),
+			catalogPath,
+		)),
+	)
+	return container.NewVScroll(container.NewPadded(content))
+}
+
+// version names this Nibble as FyneApp.toml does, which `fyne package`
+// builds in (and Fyne reads from the working folder under `go run`); a
+// plain `go build` has none.
+func version() string {
+	m := fyne.CurrentApp().Metadata()
+	if m.ID == "" {
+		return "Nibble, development version (built without fyne package)"
+	}
+	return fmt.Sprintf("%s %s (build %d)", m.Name, m.Version, m.Build)
+}

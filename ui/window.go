@@ -47,6 +47,7 @@ func Open(w fyne.Window, svc *service.Service) { open(w, svc) }
 
 func open(w fyne.Window, svc *service.Service) *shell {
 	_, rerr := svc.Catalog.Reconcile()
+	applyTheme(state.ThemeSetting(svc.Catalog))
 	s := newShell(w, svc)
 	if backup, reason := svc.Catalog.SetAside(); backup != "" {
 		dialog.ShowInformation("The catalog was damaged",

@@ -1,0 +1,136 @@
+package ui
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"nibble/catalog"
+	"nibble/engine/refdata"
+	"nibble/ui/state"
+)
+
+// TestWelcomeFlow: the first start shows this computer and what it runs,
+// lists the model in the Downloads folder, adds it when the user checks it
+// and presses "Add selected", and "Go to my library" ends the welcome for
+// good.
+func TestWelcomeFlow(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("OLLAMA_MODELS", filepath.Join(home, "no-ollama"))
+	t.Setenv("HF_HUB_CACHE", filepath.Join(home, "no-hf"))
+	model := filepath.Join(home, "Downloads", "ts5m-Q4_K_M.gguf")
+	data, err := os.ReadFile(refdata.Path(t, "models/ts5m-Q4_K_M.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Dir(model), 0o755)
+	if err := os.WriteFile(model, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	s, w := newTestWindow(t, nil)
+	for _, want := range []string{
+		"16 GB, 12 GB free now",
+		"Test CPU, 8 cores",
+		"None found. Nibble runs models on the processor, so graphics do not change what fits.",
+		"Models up to about 15 billion parameters run well here, with the memory free now.",
+		"Downloads · 3.4 MB",
+	} {
+		untilLabel(t, w, want)
+	}
+	// Found models come selected; unchecking the only one leaves nothing to add.
+	if buttonNamed(t, w, "Add selected").Disabled() {
+		t.Error("Add selected is disabled with the model found selected")
+	}
+	test.Tap(checkNamed(t, w, "ts5m-Q4_K_M"))
+	if !buttonNamed(t, w, "Add selected").Disabled() {
+		t.Error("Add selected is enabled with nothing selected")
+	}
+	test.Tap(checkNamed(t, w, "ts5m-Q4_K_M"))
+	add := buttonNamed(t, w, "Add selected")
+	if add.Disabled() {
+		t.Fatal("Add selected is disabled with a model selected")
+	}
+	test.Tap(add)
+	untilLabel(t, w, "Downloads · 3.4 MB — Added")
+	e, _, err := s.svc.Catalog.LookupFile(model)
+	if err != nil {
+		t.Fatalf("the model is not in the catalog: %v", err)
+	}
+	if e.Variants[0].Owned {
+		t.Error("the model was copied, want it linked where it is")
+	}
+
+	test.Tap(buttonNamed(t, w, "Go to my library"))
+	if _, set, _ := s.svc.Catalog.Setting(state.SettingWelcomed); !set {
+		t.Error("the welcome is not recorded as seen")
+	}
+	if s.nav["Library"].Importance != widget.HighImportance {
+		t.Error("Go to my library did not open the library")
+	}
+}
+
+// TestWelcomeNothingFound: with no models anywhere, the welcome says so and
+// points to adding a file.
+func TestWelcomeNothingFound(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("OLLAMA_MODELS", filepath.Join(home, "no-ollama"))
+	t.Setenv("HF_HUB_CACHE", filepath.Join(home, "no-hf"))
+	_, w := newTestWindow(t, func(c *catalog.Catalog) {})
+	untilLabel(t, w, "Nibble found no models in the usual places")
+	buttonNamed(t, w, "Choose a model file…")
+	buttonNamed(t, w, "Choose a folder…")
+}
+
+// untilLabel waits until a label laid out in w contains text, failing the
+// test after 10 s with the labels there are.
+func untilLabel(t *testing.T, w fyne.Window, text string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var got []string
+		fyne.DoAndWait(func() { got = labels(w) })
+		if slices.ContainsFunc(got, func(l string) bool { return strings.Contains(l, text) }) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no label says %q; labels: %q", text, got)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// buttonNamed returns the button laid out in w with text, failing the test
+// if there is none.
+func buttonNamed(t *testing.T, w fyne.Window, text string) *widget.Button {
+	t.Helper()
+	for _, o := range test.LaidOutObjects(w.Canvas().Content()) {
+		if b, ok := o.(*widget.Button); ok && b.Text == text {
+			return b
+		}
+	}
+	t.Fatalf("no button %q", text)
+	return nil
+}
+
+// checkNamed returns the check box laid out in w with text, failing the
+// test if there is none.
+func checkNamed(t *testing.T, w fyne.Window, text string) *widget.Check {
+	t.Helper()
+	for _, o := range test.LaidOutObjects(w.Canvas().Content()) {
+		if c, ok := o.(*widget.Check); ok && c.Text == text {
+			return c
+		}
+	}
+	t.Fatalf("no check box %q", text)
+	return nil
+}
