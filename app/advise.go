@@ -109,7 +109,10 @@ type levelJSON struct {
 	KLDMeasured  bool    `json:"kld_measured"`
 	SameTopToken float64 `json:"same_top_token"` // share of next tokens the original would also pick first
 	Quality      string  `json:"quality"`
-	Offered      bool    `json:"offered"` // false: needs the original model
+	Offered      bool    `json:"offered"` // false: needs the original model, or cannot be made
+	// Unavailable says why the level cannot be made from this file (as
+	// llama-quantize refuses it); its other figures are then zero.
+	Unavailable string `json:"unavailable,omitempty"`
 }
 
 func runAdvise(ctx context.Context, o adviseOptions, stdout io.Writer) error {
@@ -144,7 +147,7 @@ func runAdvise(ctx context.Context, o adviseOptions, stdout io.Writer) error {
 		out.Levels = append(out.Levels, levelJSON{
 			predictionJSON: predictionOut(l.Prediction),
 			KLD:            l.KLD, KLDMeasured: l.KLDMeasured, SameTopToken: l.SameTopToken,
-			Quality: string(l.Quality), Offered: l.Offered,
+			Quality: string(l.Quality), Offered: l.Offered, Unavailable: l.Unavailable,
 		})
 	}
 	enc := json.NewEncoder(stdout)
@@ -176,10 +179,14 @@ func printAdvice(w io.Writer, m advise.Model, r hw.Report, a advise.Advice, meas
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  level\tfile\tmemory\tverdict\tspeed\tquality")
-	needsOriginal := false
+	needsOriginal, unavailable := false, ""
 	for _, l := range a.Levels {
 		mark := ""
 		switch {
+		case l.Unavailable != "":
+			fmt.Fprintf(tw, "  %s †\t-\t-\t-\t-\t%s\n", l.Type, l.Quality)
+			unavailable = l.Unavailable
+			continue
 		case l.Type == a.Current.Type:
 			mark = " (this file)"
 		case !l.Offered:
@@ -191,6 +198,9 @@ func printAdvice(w io.Writer, m advise.Model, r hw.Report, a advise.Advice, meas
 	tw.Flush()
 	if needsOriginal {
 		fmt.Fprintln(w, "  * needs the original model: this file has already lost what these levels keep")
+	}
+	if unavailable != "" {
+		fmt.Fprintf(w, "  † cannot be made from this file, as llama-quantize would refuse it (%s)\n", unavailable)
 	}
 	fmt.Fprintln(w)
 

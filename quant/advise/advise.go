@@ -155,6 +155,10 @@ type Level struct {
 	// promising quality the file no longer has: its own level, and levels
 	// whose file is no larger. Larger levels need the original model.
 	Offered bool
+	// Unavailable says why the level cannot be made from this file at all
+	// (Model.Unavailable); "" when it can. Such a level is not Offered and
+	// its Prediction is empty but for its Type.
+	Unavailable string
 }
 
 // ErrNoMemorySize is returned by Advise when the computer's memory size is
@@ -213,13 +217,18 @@ func Advise(m Model, opts Options) (Advice, error) {
 	}
 	a.Current = predict(m.Type, m.File)
 	for i, mix := range mixes {
-		l := Level{Prediction: predict(mix.Name, m.Levels[i]), Mix: mix, KLD: priorKLD[mix.Name]}
+		l := Level{Mix: mix, KLD: priorKLD[mix.Name], Unavailable: m.Unavailable[mix.Name]}
 		if k, ok := opts.KLD[mix.Name]; ok {
 			l.KLD, l.KLDMeasured = k, true
 		}
 		l.SameTopToken = SameTopToken(l.KLD)
 		l.Quality = QualityOf(l.KLD)
-		l.Offered = mix.Name == m.Type || l.FileBytes <= m.File.FileBytes
+		if l.Unavailable != "" {
+			l.Type = mix.Name
+		} else {
+			l.Prediction = predict(mix.Name, m.Levels[i])
+			l.Offered = mix.Name == m.Type || l.FileBytes <= m.File.FileBytes
+		}
 		a.Levels = append(a.Levels, l)
 	}
 	a.recommend()

@@ -2,8 +2,10 @@ package advise
 
 import (
 	"errors"
+	"maps"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -221,6 +223,37 @@ func TestAdviseOffersLevelsBelowTheFile(t *testing.T) {
 	}
 	if a.Recommended != "Q4_K_M" || a.Current.Type != "Q4_K_M" || a.Current.MemoryBytes != memoryOf(t, m, "Q4_K_M") {
 		t.Errorf("recommends %q, current %+v; want the file's own Q4_K_M", a.Recommended, a.Current)
+	}
+}
+
+// TestReadUnavailableLevels: stories260K's feed-forward rows are 172 wide,
+// no whole number of 32-element blocks, so llama-quantize refuses the
+// 32-element levels (the K-quant levels fall back to F16 for them): Read
+// says why for exactly those, and Advise offers none of them.
+func TestReadUnavailableLevels(t *testing.T) {
+	m, err := Read(refdata.Path(t, "models/stories260K-f32.gguf"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0"}
+	got := slices.Sorted(maps.Keys(m.Unavailable))
+	if !slices.Equal(got, want) {
+		t.Fatalf("unavailable levels %v, want %v", got, want)
+	}
+	if why := m.Unavailable["Q8_0"]; !strings.Contains(why, "172") {
+		t.Errorf("Q8_0 unavailable because %q, want the row width named", why)
+	}
+	a, err := Advise(m, Options{Hardware: hw.Report{RAM: hw.RAM{Total: 16 * gib, Available: 12 * gib}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range a.Levels {
+		if _, bad := m.Unavailable[l.Type]; bad != (l.Unavailable != "") || (bad && (l.Offered || l.FileBytes != 0 || l.Type == a.Recommended)) {
+			t.Errorf("%s: unavailable %q, offered %v, %d bytes, recommended %q", l.Type, l.Unavailable, l.Offered, l.FileBytes, a.Recommended)
+		}
+	}
+	if a.Recommended == "" {
+		t.Error("nothing recommended, though the K-quant levels can be made")
 	}
 }
 

@@ -26,6 +26,10 @@ type Model struct {
 	// entry, in the same order.
 	File   Size
 	Levels []Size
+	// Unavailable says, by level name, why a level cannot be made from
+	// this file (llama-quantize refuses it too: rows that are no whole
+	// number of its blocks); those levels' Sizes are zero.
+	Unavailable map[string]string
 	// HeaderBytes is the size of the file's metadata and tensor list (the
 	// offset of its tensor data), which the tokenizer's tables grow from.
 	HeaderBytes uint64
@@ -50,9 +54,10 @@ type Size struct {
 // context when that is shorter. Each level's size is that of the file
 // quant.QuantizeFile would write from this one: exact for the tensor data
 // (quant's plan gives each tensor the type llama-quantize would), and within
-// one alignment unit (32 bytes) for the header. It reads the metadata only
-// and costs well under a second; it fails when the file is no model the
-// engine can load or when llama-quantize could not quantize it.
+// one alignment unit (32 bytes) for the header; levels llama-quantize
+// would refuse are in Unavailable. It reads the metadata only and costs
+// well under a second; it fails when the file is no model the engine can
+// load.
 func Read(path string, ctx int) (Model, error) {
 	f, err := gguf.Open(path)
 	if err != nil {
@@ -99,12 +104,15 @@ func Read(path string, ctx int) (Model, error) {
 	header := quantizedHeader(f)
 	for _, mix := range quant.Mixes() {
 		plan, err := mix.Plan(f, f.Tensors)
-		if err != nil {
-			return Model{}, fmt.Errorf("plan %s: %w", mix.Name, err)
+		var s Size
+		if err == nil {
+			s, err = size(f, header, plan)
 		}
-		s, err := size(f, header, plan)
 		if err != nil {
-			return Model{}, fmt.Errorf("plan %s: %w", mix.Name, err)
+			if m.Unavailable == nil {
+				m.Unavailable = map[string]string{}
+			}
+			m.Unavailable[mix.Name] = err.Error()
 		}
 		m.Levels = append(m.Levels, s)
 	}

@@ -180,8 +180,12 @@ type FitLevel struct {
 }
 
 // Summary gives the level's figures but quality (l.Quality) in one line:
-// "3.4 MB · needs 31 MB of memory · about 7,774 tokens a second".
+// "3.4 MB · needs 31 MB of memory · about 7,774 tokens a second"; "" for a
+// level that cannot be made (Why says so).
 func (l FitLevel) Summary() string {
+	if l.Unavailable != "" {
+		return ""
+	}
 	return fmt.Sprintf("%s · needs %s of memory · about %s tokens a second",
 		Bytes(l.FileBytes), Bytes(l.MemoryBytes), humanize.FormatFloat("#,###.", l.TokensPerSecond))
 }
@@ -193,7 +197,10 @@ func (f *Fit) Levels() []FitLevel {
 	var out []FitLevel
 	for _, l := range f.advice.Levels {
 		fl := FitLevel{Level: l, Description: l.Mix.Description, Recommended: l.Type == f.advice.Recommended}
-		if !l.Offered {
+		switch {
+		case l.Unavailable != "":
+			fl.Why = "Cannot be made from this model: its shape does not suit this level."
+		case !l.Offered:
 			fl.Why = fmt.Sprintf("Needs the original model: your %s file has already lost what this level keeps.", f.source.Tag)
 		}
 		for _, v := range f.entry.Variants {
@@ -236,6 +243,9 @@ func (f *Fit) Select(name string) error {
 	case !ok:
 		f.mu.Unlock()
 		return fmt.Errorf("no level %q", name)
+	case l.Unavailable != "":
+		f.mu.Unlock()
+		return fmt.Errorf("%s cannot be made from this model: %s", name, l.Unavailable)
 	case !l.Offered:
 		f.mu.Unlock()
 		return fmt.Errorf("%s needs the original model", name)
@@ -287,12 +297,14 @@ func (f *Fit) Chart() Chart {
 		selected = f.advice.Recommended
 	}
 	for _, l := range f.advice.Levels {
+		if l.Unavailable != "" { // no size to draw it at
+			continue
+		}
 		c.Points = append(c.Points, ChartPoint{Name: l.Type, FileBytes: l.FileBytes, SameTop: l.SameTopToken,
 			Offered: l.Offered, Recommended: l.Type == f.advice.Recommended, Selected: l.Type == selected})
-	}
-	if len(f.advice.Levels) > 0 && f.ram.Total > 0 {
-		l := f.advice.Levels[0]
-		c.MemoryFile, c.MemoryKnown = largestFileRunningWell(l.MemoryBytes-l.FileBytes, f.ram)
+		if !c.MemoryKnown && f.ram.Total > 0 {
+			c.MemoryFile, c.MemoryKnown = largestFileRunningWell(l.MemoryBytes-l.FileBytes, f.ram)
+		}
 	}
 	return c
 }

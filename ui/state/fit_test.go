@@ -265,3 +265,41 @@ func TestMakeProgressText(t *testing.T) {
 		t.Errorf("fraction %v", f)
 	}
 }
+
+// TestFitUnavailableLevels: a model whose rows are no whole number of
+// 32-element blocks (stories260K: rows of 172) cannot be made at Q8_0, Q5_x
+// or Q4_x, as llama-quantize refuses; those levels say why, cannot be
+// chosen and are left off the chart, and the others are offered.
+func TestFitUnavailableLevels(t *testing.T) {
+	svc := newService(t, laptop)
+	v := importModel(t, svc, "stories260K-f32", catalog.Link, false)
+	e, _, err := svc.Catalog.LookupFile(v.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := NewFit(svc, e)
+	if err := f.Advise(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	unavailable := map[string]bool{"Q8_0": true, "Q5_1": true, "Q5_0": true, "Q4_1": true, "Q4_0": true}
+	for _, l := range f.Levels() {
+		if got := l.Unavailable != ""; got != unavailable[l.Type] {
+			t.Errorf("%s unavailable %v (%q)", l.Type, got, l.Unavailable)
+		}
+		if unavailable[l.Type] && (l.Why == "" || l.Summary() != "" || f.Select(l.Type) == nil) {
+			t.Errorf("%s: why %q, summary %q, or it could be chosen", l.Type, l.Why, l.Summary())
+		}
+	}
+	if f.Selected() == "" || unavailable[f.Selected()] {
+		t.Errorf("selected %q", f.Selected())
+	}
+	c := f.Chart()
+	if len(c.Points) != len(quant.Mixes())-len(unavailable) || !c.MemoryKnown {
+		t.Errorf("%d points (memory known %v), want the %d levels that can be made", len(c.Points), c.MemoryKnown, len(quant.Mixes())-len(unavailable))
+	}
+	for _, p := range c.Points {
+		if p.FileBytes == 0 || unavailable[p.Name] {
+			t.Errorf("chart point %+v", p)
+		}
+	}
+}
