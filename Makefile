@@ -6,7 +6,7 @@ FYNE_DEPS := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-
              libxinerama-dev libxi-dev libxxf86vm-dev
 # Packages everything but the window builds without: checked for every OS/arch
 # our users run, without cgo.
-CORE_PKGS := ./engine/... ./quant/... ./catalog/... ./assets/...
+CORE_PKGS := ./engine/... ./quant/... ./catalog/... ./assets/... ./app/service/... ./ui/state/...
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps build run test vet-cross fuzz screenshots
