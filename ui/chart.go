@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -134,7 +135,9 @@ func (r *chartRenderer) build() {
 		r.objects = append(r.objects, r.memLine, r.memText)
 	}
 	r.dots, r.names = nil, nil
-	primary, disabled := theme.Color(theme.ColorNamePrimary), theme.Color(theme.ColorNameDisabled)
+	// Levels that cannot be made in grey, but readable: the theme's
+	// disabled color is too faint for text.
+	primary, disabled := theme.Color(theme.ColorNamePrimary), theme.Color(theme.ColorNamePlaceHolder)
 	for _, p := range r.c.data.Points {
 		d := canvas.NewCircle(fg)
 		n := text(p.Name, fg)
@@ -200,67 +203,155 @@ func (r *chartRenderer) Layout(size fyne.Size) {
 	r.yTitle.Move(fyne.NewPos(left, top-ys.Height-4))
 	r.yTitle.Resize(ys)
 
-	// The texts placed, as top-left corners with their sizes, which names
-	// must not cover.
-	taken, sizes := []fyne.Position{r.yTitle.Position()}, []fyne.Size{ys}
+	// What names must not cover: the titles and tick labels, and every dot.
+	var taken []rect
+	for _, t := range append([]*canvas.Text{r.xTitle, r.yTitle}, append(r.xTicks, r.yTicks...)...) {
+		taken = append(taken, rect{t.Position(), t.Size()})
+	}
 	if r.memLine != nil {
 		mx := min(x(float64(r.c.data.MemoryFile)), left+w)
 		r.memLine.Position1, r.memLine.Position2 = fyne.NewPos(mx, top), fyne.NewPos(mx, bottom)
 		ms := r.memText.MinSize()
 		r.memText.Move(fyne.NewPos(min(max(mx-ms.Width-4, left+ys.Width+8), size.Width-ms.Width), top-ms.Height-4))
 		r.memText.Resize(ms)
-		taken, sizes = append(taken, r.memText.Position()), append(sizes, ms)
+		taken = append(taken, rect{r.memText.Position(), ms})
 	}
-	// Place the recommended name first, then the offered levels', then the
-	// others': each beside its dot where it overlaps no name placed, else
-	// hidden (the list beside the chart names every level).
-	order := make([]int, 0, len(r.dots))
-	for pass := 0; pass < 3; pass++ {
-		for i, p := range r.c.data.Points {
-			if (pass == 0) == p.Recommended && (pass == 0 || (pass == 1) == p.Offered) {
-				order = append(order, i)
-			}
-		}
+	centers := make([]fyne.Position, len(r.dots))
+	for i, p := range r.c.data.Points {
+		rad := dotRadius(p)
+		centers[i] = fyne.NewPos(x(float64(p.FileBytes)), y(p.SameTop*100))
+		r.dots[i].Move(centers[i].SubtractXY(rad, rad))
+		r.dots[i].Resize(fyne.NewSize(2*rad, 2*rad))
+		taken = append(taken, rect{r.dots[i].Position(), r.dots[i].Size()})
 	}
-	for _, i := range order {
-		p := r.c.data.Points[i]
-		radius := float32(4)
-		if p.Recommended {
-			radius = 7
-		}
-		cx, cy := x(float64(p.FileBytes)), y(p.SameTop*100)
-		r.dots[i].Move(fyne.NewPos(cx-radius, cy-radius))
-		r.dots[i].Resize(fyne.NewSize(2*radius, 2*radius))
-		n := r.names[i]
+	for _, n := range r.names {
+		n.Hide()
+	}
+	bounds := rect{fyne.NewPos(0, 0), size}
+	for _, g := range nameGroups(r.c.data.Points, centers) {
+		n := r.names[g.leader]
+		n.Text = g.text
 		ns := n.MinSize()
 		n.Resize(ns)
-		n.Hide()
-		for _, pos := range []fyne.Position{
-			fyne.NewPos(cx+radius+2, cy-ns.Height/2),          // right
-			fyne.NewPos(cx-radius-2-ns.Width, cy-ns.Height/2), // left
-			fyne.NewPos(cx-ns.Width/2, cy-radius-ns.Height),   // above
-			fyne.NewPos(cx-ns.Width/2, cy+radius),             // below
-		} {
-			inside := pos.X >= 0 && pos.X+ns.Width <= size.Width && pos.Y >= 0 && pos.Y+ns.Height <= size.Height
-			if inside && !overlaps(pos, ns, taken, sizes) {
-				n.Move(pos)
-				n.Show()
-				taken, sizes = append(taken, pos), append(sizes, ns)
-				break
-			}
+		if pos, ok := placeName(centers[g.leader], g.radius, ns, bounds, taken); ok {
+			n.Move(pos)
+			n.Show()
+			taken = append(taken, rect{pos, ns})
 		}
 	}
 }
 
-// overlaps tells whether the box at pos of size s meets any of the boxes
-// at taken with sizes.
-func overlaps(pos fyne.Position, s fyne.Size, taken []fyne.Position, sizes []fyne.Size) bool {
-	for i, t := range taken {
-		if pos.X < t.X+sizes[i].Width && t.X < pos.X+s.Width && pos.Y < t.Y+sizes[i].Height && t.Y < pos.Y+s.Height {
-			return true
+// dotRadius is the radius a level's dot is drawn with, its outline
+// included: the recommended level's is larger, the selected one's ringed.
+func dotRadius(p state.ChartPoint) float32 {
+	switch {
+	case p.Recommended:
+		return 7
+	case p.Selected:
+		return 6
+	}
+	return 4
+}
+
+// rect is a box on the chart.
+type rect struct {
+	pos  fyne.Position
+	size fyne.Size
+}
+
+func (a rect) intersects(b rect) bool {
+	return a.pos.X < b.pos.X+b.size.Width && b.pos.X < a.pos.X+a.size.Width &&
+		a.pos.Y < b.pos.Y+b.size.Height && b.pos.Y < a.pos.Y+a.size.Height
+}
+
+func (a rect) contains(b rect) bool {
+	return b.pos.X >= a.pos.X && b.pos.Y >= a.pos.Y &&
+		b.pos.X+b.size.Width <= a.pos.X+a.size.Width && b.pos.Y+b.size.Height <= a.pos.Y+a.size.Height
+}
+
+// nameGroup is the levels drawn at one point, named together ("BF16,
+// F16") by the name of the leader.
+type nameGroup struct {
+	leader int
+	text   string
+	radius float32 // the largest of their dots
+}
+
+// nameGroups gathers the levels whose dots are at the same place (within
+// a pixel), in the order their names are placed: the recommended level's
+// first, then the selected one's, the others that can be made, and the
+// rest, so that when space runs out the names left out are the ones that
+// matter least. The leader is the level that comes first in that order.
+func nameGroups(points []state.ChartPoint, centers []fyne.Position) []nameGroup {
+	rank := func(p state.ChartPoint) int {
+		switch {
+		case p.Recommended:
+			return 0
+		case p.Selected:
+			return 1
+		case p.Offered:
+			return 2
+		}
+		return 3
+	}
+	order := make([]int, len(points))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return rank(points[a]) - rank(points[b]) })
+	var groups []nameGroup
+	member := make([]int, len(points)) // the group of each point, +1
+	for _, i := range order {
+		c := centers[i]
+		for j := range points {
+			d := centers[j]
+			if member[j] != 0 && abs32(c.X-d.X) < 1 && abs32(c.Y-d.Y) < 1 {
+				member[i] = member[j]
+				break
+			}
+		}
+		if member[i] == 0 {
+			groups = append(groups, nameGroup{leader: i})
+			member[i] = len(groups)
+		}
+		g := &groups[member[i]-1]
+		g.radius = max(g.radius, dotRadius(points[i]))
+	}
+	// The names of a group in the order the levels come (largest file
+	// first), as the list beside the chart has them.
+	for i, p := range points {
+		g := &groups[member[i]-1]
+		if g.text != "" {
+			g.text += ", "
+		}
+		g.text += p.Name
+	}
+	return groups
+}
+
+func abs32(f float32) float32 { return max(f, -f) }
+
+// placeName finds where a name of size s goes beside the dot of radius at
+// c: right of it, else left, above, below, or at a corner, the first place
+// inside bounds that meets nothing taken; false if there is none.
+func placeName(c fyne.Position, radius float32, s fyne.Size, bounds rect, taken []rect) (fyne.Position, bool) {
+	gap := radius + 2
+	for _, pos := range []fyne.Position{
+		fyne.NewPos(c.X+gap, c.Y-s.Height/2),               // right
+		fyne.NewPos(c.X-gap-s.Width, c.Y-s.Height/2),       // left
+		fyne.NewPos(c.X-s.Width/2, c.Y-gap-s.Height),       // above
+		fyne.NewPos(c.X-s.Width/2, c.Y+gap),                // below
+		fyne.NewPos(c.X+gap/2, c.Y-gap/2-s.Height),         // above right
+		fyne.NewPos(c.X+gap/2, c.Y+gap/2),                  // below right
+		fyne.NewPos(c.X-gap/2-s.Width, c.Y-gap/2-s.Height), // above left
+		fyne.NewPos(c.X-gap/2-s.Width, c.Y+gap/2),          // below left
+	} {
+		box := rect{pos, s}
+		if bounds.contains(box) && !slices.ContainsFunc(taken, box.intersects) {
+			return pos, true
 		}
 	}
-	return false
+	return fyne.Position{}, false
 }
 
 func (r *chartRenderer) MinSize() fyne.Size { return fyne.NewSize(280, 200) }

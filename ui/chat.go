@@ -115,10 +115,8 @@ func newChatScreen(s *shell, st *state.Chat) *chatView {
 
 	v.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	v.title.Truncation = fyne.TextTruncateEllipsis
-	v.model = widget.NewLabel("")
-	v.model.Importance = widget.LowImportance
-	v.status = widget.NewLabel("")
-	v.status.Importance = widget.LowImportance
+	v.model = secondary("")
+	v.status = secondary("")
 	v.readOnly = wrapped("")
 	v.readOnly.Importance = widget.WarningImportance
 	v.problem = wrapped("")
@@ -184,8 +182,8 @@ func (v *chatView) refresh() {
 		}
 	}
 
-	showIf(v.hint, !cv.Open)
-	showIf(v.main, cv.Open)
+	setVisible(v.hint, !cv.Open)
+	setVisible(v.main, cv.Open)
 	v.title.SetText(cv.Title)
 	v.model.SetText(cv.Model)
 	switch {
@@ -199,9 +197,9 @@ func (v *chatView) refresh() {
 		v.status.SetText("")
 	}
 	v.readOnly.SetText(cv.ReadOnlyNote)
-	showIf(v.readOnly, cv.ReadOnly)
+	setVisible(v.readOnly, cv.ReadOnly)
 	v.problem.SetText(strings.TrimSpace(cv.Problem + " " + cv.Next))
-	showIf(v.problem, cv.Problem != "")
+	setVisible(v.problem, cv.Problem != "")
 
 	if cv.Serial != v.serial || cv.System != v.filledSystem || cv.Settings != v.filled {
 		v.serial, v.filledSystem, v.filled = cv.Serial, cv.System, cv.Settings
@@ -211,8 +209,8 @@ func (v *chatView) refresh() {
 
 	v.showMessages(cv)
 
-	showIf(v.stop, cv.Writing)
-	showIf(v.send, !cv.Writing)
+	setVisible(v.stop, cv.Writing)
+	setVisible(v.send, !cv.Writing)
 	enableIf(v.send, cv.CanSend())
 	enableIf(v.input, cv.Open && !cv.ReadOnly)
 }
@@ -274,8 +272,7 @@ func (v *chatView) applyTo(cv state.ChatView) {
 func newChatItem() fyne.CanvasObject {
 	title := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	title.Truncation = fyne.TextTruncateEllipsis
-	sub := widget.NewLabel("")
-	sub.Importance = widget.LowImportance
+	sub := secondary("")
 	sub.Truncation = fyne.TextTruncateEllipsis
 	del := widget.NewButtonWithIcon("", theme.DeleteIcon(), nil)
 	del.Importance = widget.LowImportance
@@ -330,10 +327,8 @@ func newMessageRow(v *chatView, m state.Message, redo bool) *messageRow {
 	r.text.Wrapping = fyne.TextWrapWord
 	r.note = wrapped(m.TrimmedNote())
 	r.note.Importance = widget.WarningImportance
-	showIf(r.note, r.note.Text != "")
-	r.footer = widget.NewLabel(m.Footer())
-	r.footer.Importance = widget.LowImportance
-	r.footer.SizeName = theme.SizeNameCaptionText
+	setVisible(r.note, r.note.Text != "")
+	r.footer = secondary(m.Footer())
 	actions := container.NewHBox(r.footer, layout.NewSpacer())
 	if !m.Writing {
 		copyB := widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() {
@@ -364,29 +359,6 @@ func (r *messageRow) update(v *chatView, m state.Message, redo bool) bool {
 	}
 	*r = *newMessageRow(v, m, redo)
 	return true
-}
-
-// wrapped returns a label whose text wraps at word boundaries.
-func wrapped(text string) *widget.Label {
-	l := widget.NewLabel(text)
-	l.Wrapping = fyne.TextWrapWord
-	return l
-}
-
-func showIf(o fyne.CanvasObject, show bool) {
-	if show {
-		o.Show()
-	} else {
-		o.Hide()
-	}
-}
-
-func enableIf(o fyne.Disableable, enable bool) {
-	if enable {
-		o.Enable()
-	} else {
-		o.Disable()
-	}
 }
 
 // messageEntry is where the user types: Enter sends, Shift+Enter starts a
@@ -502,7 +474,7 @@ func (f *settingsForm) fill(system string, g catalog.GenerationSettings) {
 		}
 	}
 	if sel == "" {
-		sel = tokens(g.MaxTokens)
+		sel = humanize.Comma(int64(g.MaxTokens)) + " tokens"
 		lengths = append(lengths, sel)
 	}
 	f.length.Options = lengths
@@ -549,11 +521,11 @@ func (f *settingsForm) enable(on bool) {
 	}
 }
 
-func tokens(n int) string { return humanize.Comma(int64(n)) + " tokens" }
-
+// contextName names a context length as "Make it fit" does; 0 is the
+// model's own, at most session.DefaultContextLength.
 func contextName(n int) string {
 	if n == 0 {
-		return fmt.Sprintf("Automatic (up to %s)", tokens(session.DefaultContextLength))
+		return "Automatic (up to " + state.ContextWords(session.DefaultContextLength) + ")"
 	}
-	return tokens(n)
+	return state.ContextWords(n)
 }

@@ -4,13 +4,11 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
-	"github.com/dustin/go-humanize"
 
 	"nibble/catalog"
 	"nibble/quant/advise"
@@ -39,10 +37,6 @@ type fitView struct {
 	status   *widget.Label
 	cancel   *widget.Button
 	problem  *widget.Label // what went wrong, and what to do
-
-	// busy counts the view's goroutines (advising, making), so tests can
-	// wait for them to end.
-	busy sync.WaitGroup
 }
 
 // newFitView returns the "Make it fit" screen for model e. The levels are
@@ -50,13 +44,12 @@ type fitView struct {
 // not necessarily the one the user clicked.
 func newFitView(s *shell, e catalog.Entry, _ catalog.Variant) fyne.CanvasObject {
 	v := buildFitView(s, e)
-	v.busy.Go(func() { v.fit.Advise(context.Background()) })
+	s.work.Go(func() { v.fit.Advise(context.Background()) })
 	return v.root
 }
 
 // buildFitView builds the screen, which shows the levels once its state
 // is advised (state.Fit.Advise).
-
 func buildFitView(s *shell, e catalog.Entry) *fitView {
 	v := &fitView{s: s, fit: state.NewFit(s.svc, e), chart: newLevelChart()}
 	back := widget.NewButtonWithIcon("Library", theme.NavigateBackIcon(), s.showLibrary)
@@ -64,28 +57,28 @@ func buildFitView(s *shell, e catalog.Entry) *fitView {
 	title := widget.NewLabelWithStyle("Make "+e.Model.DisplayName+" fit this computer", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	title.SizeName = theme.SizeNameSubHeadingText
 	title.Truncation = fyne.TextTruncateEllipsis
-	source := wrappingLabel(v.fit.SourceNote())
+	source := wrapped(v.fit.SourceNote())
 
 	v.context = widget.NewSelect(nil, func(label string) {
 		for _, n := range v.fit.Contexts() {
-			if contextLabel(n) == label && n != v.fit.Context() {
-				v.busy.Go(func() { v.fit.SetContext(context.Background(), n) })
+			if state.ContextWords(n) == label && n != v.fit.Context() {
+				s.work.Go(func() { v.fit.SetContext(context.Background(), n) })
 			}
 		}
 	})
-	contextHelp := wrappingLabel("How much of the conversation the model keeps in mind; a longer one needs more memory.")
+	contextHelp := wrapped("How much of the conversation the model keeps in mind; a longer one needs more memory.")
 	contextHelp.TextStyle.Italic = true
 	contextRow := container.NewBorder(nil, nil, container.NewHBox(widget.NewLabel("Conversation length:"),
 		container.NewGridWrap(fyne.NewSize(270, v.context.MinSize().Height), v.context)), nil, contextHelp)
-	v.reason = wrappingLabel("Working out what fits…")
-	v.warning = wrappingLabel("")
+	v.reason = wrapped("Working out what fits…")
+	v.warning = wrapped("")
 	v.warning.Importance = widget.WarningImportance
 	v.warning.Hide()
 
 	v.list = widget.NewList(func() int { return len(v.levels) }, newLevelItem, v.updateLevelItem)
 	v.list.OnSelected = v.selectLevel
 
-	v.chosen = wrappingLabel("")
+	v.chosen = wrapped("")
 	v.make = widget.NewButtonWithIcon("Make it", theme.ConfirmIcon(), v.startMaking)
 	v.make.Importance = widget.HighImportance
 	v.make.Disable()
@@ -97,7 +90,7 @@ func buildFitView(s *shell, e catalog.Entry) *fitView {
 	v.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), v.fit.Cancel)
 	v.progress = container.NewBorder(nil, nil, nil, v.cancel, container.NewVBox(v.bar, v.status))
 	v.progress.Hide()
-	v.problem = wrappingLabel("")
+	v.problem = wrapped("")
 	v.problem.Importance = widget.DangerImportance
 	v.problem.Hide()
 
@@ -112,20 +105,16 @@ func buildFitView(s *shell, e catalog.Entry) *fitView {
 	return v
 }
 
-// contextLabel names a context length for the user: tokens, and the words
-// they hold (about ¾ of a word each).
-func contextLabel(n int) string {
-	return fmt.Sprintf("%s tokens (about %s words)", humanize.Comma(int64(n)), humanize.Comma(int64(n*3/4)))
-}
-
 // newLevelItem is a row of the levels list: the level, a mark and its
-// verdict, then its quality and figures, or why it cannot be made.
+// verdict, then its quality and, on a line of their own, its figures (or
+// why it cannot be made). Each line fits the list at the window's smallest
+// size; narrower, the lines end in "…".
 func newLevelItem() fyne.CanvasObject {
 	name := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	mark := widget.NewLabel("")
 	mark.Importance = widget.HighImportance
 	verdict := widget.NewLabel("")
-	figures := widget.NewLabel("")
+	figures := widget.NewLabel("\n") // two lines: the list makes every row as tall as this one
 	figures.Truncation = fyne.TextTruncateEllipsis
 	return container.NewVBox(container.NewHBox(name, mark, verdict), figures)
 }
@@ -151,13 +140,13 @@ func (v *fitView) updateLevelItem(id widget.ListItemID, o fyne.CanvasObject) {
 	default:
 		mark.SetText("")
 	}
-	figures.SetText(capitalize(string(l.Quality)) + " · " + l.Summary())
-	name.Importance, figures.Importance = widget.MediumImportance, widget.MediumImportance
+	// A level that cannot be made says why, in italics, its sentence cut
+	// in two lines after its first part so that it fits.
+	figures.TextStyle.Italic = l.Why != ""
 	if l.Why != "" {
-		for _, l := range []*widget.Label{name, verdict, figures} {
-			l.Importance = widget.LowImportance
-		}
-		figures.SetText(l.Why)
+		figures.SetText(strings.Replace(l.Why, ": ", ":\n", 1))
+	} else {
+		figures.SetText(capitalize(string(l.Quality)) + "\n" + l.Summary())
 	}
 	box.Refresh() // lays the row out again for its new texts
 }
@@ -200,10 +189,10 @@ func (v *fitView) refresh() {
 	}
 	var labels []string
 	for _, n := range v.fit.Contexts() {
-		labels = append(labels, contextLabel(n))
+		labels = append(labels, state.ContextWords(n))
 	}
 	v.context.SetOptions(labels)
-	v.context.SetSelected(contextLabel(v.fit.Context()))
+	v.context.SetSelected(state.ContextWords(v.fit.Context()))
 
 	reason, warning := v.fit.Recommendation()
 	v.reason.SetText(reason)
@@ -260,7 +249,7 @@ func (v *fitView) refresh() {
 // with it if the user is still on this screen.
 func (v *fitView) startMaking() {
 	v.make.Disable()
-	v.busy.Go(func() {
+	v.s.work.Go(func() {
 		made, err := v.fit.Make(context.Background())
 		if err != nil {
 			return // refresh shows it

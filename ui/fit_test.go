@@ -32,6 +32,7 @@ func openFit(t *testing.T, models ...string) (*shell, fyne.Window, *fitView) {
 	if err := v.fit.Advise(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	flush()
 	return s, w, v
 }
 
@@ -40,6 +41,7 @@ func chooseLevel(t *testing.T, v *fitView, name string) {
 	t.Helper()
 	i := slices.IndexFunc(quant.Mixes(), func(m quant.Mix) bool { return m.Name == name })
 	v.list.Select(i)
+	flush()
 	if v.fit.Selected() != name {
 		t.Fatalf("selected %q after choosing %s", v.fit.Selected(), name)
 	}
@@ -58,25 +60,22 @@ func TestFitMakeAndChat(t *testing.T) {
 	}
 	chooseLevel(t, v, "Q8_0")
 
-	var mu sync.Mutex
 	var shown []string // the progress texts shown
 	v.fit.Listen(func() {
-		if _, making := v.fit.Making(); making && v.progress.Visible() {
-			mu.Lock()
-			shown = append(shown, v.status.Text)
-			mu.Unlock()
-		}
+		fyne.Do(func() { // after the view's refresh, queued first
+			if v.progress.Visible() {
+				shown = append(shown, v.status.Text)
+			}
+		})
 	})
 	test.Tap(buttonLabelled(t, onScreen(w), "Make it"))
-	v.busy.Wait()
+	settle(t, s)
 	if placeShown(s) != "Chats" {
 		t.Errorf("after making, %q is shown", placeShown(s))
 	}
-	mu.Lock()
 	if !slices.ContainsFunc(shown, func(s string) bool { return strings.HasPrefix(s, "Part ") && strings.Contains(s, " of 22 MB · ") }) {
 		t.Errorf("progress shown: %q", shown)
 	}
-	mu.Unlock()
 	e, _ := s.svc.Catalog.Lookup("tinystories-5m")
 	if len(e.Variants) != 2 || !slices.ContainsFunc(e.Variants, func(v catalog.Variant) bool { return v.Level == "Q8_0" && v.Owned }) {
 		t.Errorf("catalog after making: %+v", e.Variants)
@@ -91,11 +90,16 @@ func TestFitCancel(t *testing.T) {
 	var once sync.Once
 	v.fit.Listen(func() {
 		if p, making := v.fit.Making(); making && p.Tensors > 0 {
-			once.Do(func() { test.Tap(v.cancel) })
+			// The making waits until the window has tapped Cancel.
+			once.Do(func() {
+				tapped := make(chan struct{})
+				fyne.Do(func() { test.Tap(v.cancel); close(tapped) })
+				<-tapped
+			})
 		}
 	})
 	test.Tap(buttonLabelled(t, onScreen(w), "Make it"))
-	v.busy.Wait()
+	settle(t, s)
 	if !v.problem.Visible() || v.problem.Text != "Cancelled. Nothing was changed." || v.progress.Visible() || v.make.Disabled() {
 		t.Errorf("after cancelling: %q, progress shown %v, Make it disabled %v", v.problem.Text, v.progress.Visible(), v.make.Disabled())
 	}
@@ -135,7 +139,8 @@ func TestFitExistingAndNotOffered(t *testing.T) {
 }
 
 // TestChartResizes: every dot and name stays inside the chart at any size,
-// the recommended level is named, and the memory line is drawn and named.
+// the recommended level is named where there is room, and the memory line
+// is drawn and named.
 func TestChartResizes(t *testing.T) {
 	test.NewTempApp(t)
 	var points []state.ChartPoint
@@ -169,7 +174,9 @@ func TestChartResizes(t *testing.T) {
 					t.Errorf("%s at %v: name %s outside", tc.name, size, n.Text)
 				}
 			}
-			if rec := r.names[slices.IndexFunc(points, func(p state.ChartPoint) bool { return p.Recommended })]; !rec.Visible() {
+			// At the smallest size the dots crowd out every name beside
+			// the recommended one's; names never cover dots.
+			if rec := r.names[slices.IndexFunc(points, func(p state.ChartPoint) bool { return p.Recommended })]; !rec.Visible() && size.Width > 300 {
 				t.Errorf("%s at %v: the recommended level is not named", tc.name, size)
 			}
 			if r.memText.Text != tc.wantMemory || !r.memText.Visible() || !inside(r.memText) ||
@@ -178,5 +185,62 @@ func TestChartResizes(t *testing.T) {
 			}
 		}
 		w.Close()
+	}
+}
+
+// TestChartNamesApart: on the advice for the shared test model, at the
+// chart's sizes in windows of 1024x640 and 1280x800 and at its smallest,
+// with the recommended level selected and with another, no two names meet,
+// no name covers a dot or leaves the chart, levels at the same point share
+// a name, and the recommended level is named.
+func TestChartNamesApart(t *testing.T) {
+	_, _, v := openFit(t, "ts5m-F32")
+	for _, selected := range []string{"", "Q5_0"} {
+		if selected != "" {
+			chooseLevel(t, v, selected)
+		}
+		points := v.fit.Chart().Points
+		for _, size := range []fyne.Size{fyne.NewSize(400, 360), fyne.NewSize(500, 560), fyne.NewSize(280, 200)} {
+			v.chart.Resize(size)
+			r := test.WidgetRenderer(v.chart).(*chartRenderer)
+			var names []rect
+			named := map[string]bool{}
+			for _, n := range r.names {
+				if !n.Visible() {
+					continue
+				}
+				box := rect{n.Position(), n.Size()}
+				if !(rect{size: size}).contains(box) {
+					t.Errorf("%s selected, at %v: %q at %v leaves the chart", selected, size, n.Text, box)
+				}
+				for _, o := range names {
+					if box.intersects(o) {
+						t.Errorf("%s selected, at %v: %q at %v meets a name at %v", selected, size, n.Text, box, o)
+					}
+				}
+				for i, d := range r.dots {
+					if box.intersects(rect{d.Position(), d.Size()}) {
+						t.Errorf("%s selected, at %v: %q covers %s's dot", selected, size, n.Text, points[i].Name)
+					}
+				}
+				names = append(names, box)
+				for _, name := range strings.Split(n.Text, ", ") {
+					named[name] = true
+				}
+			}
+			for i, p := range points {
+				for j, q := range points[:i] {
+					if p.FileBytes == q.FileBytes && p.SameTop == q.SameTop && named[p.Name] != named[q.Name] {
+						t.Errorf("%s selected, at %v: %s and %s are at the same point but one is named alone", selected, size, p.Name, points[j].Name)
+					}
+				}
+				if p.Recommended && !named[p.Name] {
+					t.Errorf("%s selected, at %v: the recommended %s is not named", selected, size, p.Name)
+				}
+			}
+			if len(names) < 5 && size.Width >= 400 {
+				t.Errorf("%s selected, at %v: only %d names shown", selected, size, len(names))
+			}
+		}
 	}
 }

@@ -2,7 +2,9 @@ package ui
 
 import (
 	"context"
+	"sync"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -26,7 +28,7 @@ func testHardware(context.Context) hw.Report {
 // catalog first. The window and catalog are closed at the end of the test.
 func newTestWindow(t *testing.T, prepare func(*catalog.Catalog)) (*shell, fyne.Window) {
 	t.Helper()
-	test.NewTempApp(t)
+	d := newQueuedApp(t)
 	c, err := catalog.Open(catalog.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +41,17 @@ func newTestWindow(t *testing.T, prepare func(*catalog.Catalog)) (*shell, fyne.W
 	w.Resize(fyne.NewSize(1024, 640))
 	t.Cleanup(w.Close)
 	svc := service.New(c, testHardware)
-	return open(w, svc), w
+	s := open(w, svc)
+	flush()
+	// Nothing of this window may run into the next test, whose app is
+	// another: answers are stopped and the window left idle.
+	t.Cleanup(func() {
+		if s.chat != nil {
+			s.chat.st.Stop()
+		}
+		d.settle(t, s)
+	})
+	return s, w
 }
 
 // labels returns the text of every label laid out in w.
@@ -51,4 +63,93 @@ func labels(w fyne.Window) []string {
 		}
 	}
 	return out
+}
+
+// queuedDriver is Fyne's test driver but for fyne.Do, which it queues, as
+// the real driver does, for the test's goroutine to run (flush): the test
+// driver runs the function at once on the caller's goroutine, where it
+// races with the test's goroutine, which plays the window's (lays it out,
+// taps it). fyne.DoAndWait is for the test's goroutine only: it runs the
+// functions queued, then its own.
+type queuedDriver struct {
+	fyne.Driver
+	mu     sync.Mutex
+	queued []func()
+}
+
+func (d *queuedDriver) DoFromGoroutine(f func(), wait bool) {
+	if wait {
+		d.flush()
+		f()
+		return
+	}
+	d.mu.Lock()
+	d.queued = append(d.queued, f)
+	d.mu.Unlock()
+}
+
+// flush runs the functions queued, and those they queue, and tells how
+// many it ran.
+func (d *queuedDriver) flush() int {
+	n := 0
+	for {
+		d.mu.Lock()
+		q := d.queued
+		d.queued = nil
+		d.mu.Unlock()
+		if len(q) == 0 {
+			return n
+		}
+		for _, f := range q {
+			f()
+		}
+		n += len(q)
+	}
+}
+
+// queuedApp is Fyne's test app with a queuedDriver.
+type queuedApp struct {
+	fyne.App
+	driver *queuedDriver
+}
+
+func (a queuedApp) Driver() fyne.Driver { return a.driver }
+
+// newQueuedApp makes a test app whose fyne.Do queues the current app until
+// the end of the test, and returns its driver.
+func newQueuedApp(t *testing.T) *queuedDriver {
+	a := test.NewTempApp(t)
+	d := &queuedDriver{Driver: a.Driver()}
+	fyne.SetCurrentApp(queuedApp{a, d})
+	return d
+}
+
+// flush runs what the window's background work queued with fyne.Do, as the
+// window's event loop does between frames.
+func flush() { fyne.CurrentApp().Driver().(*queuedDriver).flush() }
+
+// settle waits until the window is idle: the screens' background work
+// (shell.work) has ended, no answer is being loaded or written, and what
+// they queued for the window has run; it fails the test after a minute.
+func settle(t *testing.T, s *shell) {
+	t.Helper()
+	fyne.CurrentApp().Driver().(*queuedDriver).settle(t, s)
+}
+
+// settle is the package's settle for a window of this driver's app.
+func (d *queuedDriver) settle(t *testing.T, s *shell) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(5 * time.Millisecond) {
+		idle := s.work.idle()
+		if s.chat != nil {
+			cv := s.chat.st.View()
+			idle = idle && !cv.Loading && !cv.Writing && !s.chat.pending.Load()
+		}
+		if d.flush() == 0 && idle {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the background work did not end")
+		}
+	}
 }

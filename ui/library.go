@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"slices"
-	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -36,10 +35,6 @@ type libraryView struct {
 	// widgets, updated in place as badges come.
 	shown []int64
 	rows  map[uint64]*variantWidgets
-
-	// busy counts the view's goroutines (measuring, adding, removing), so
-	// tests can wait for them to end.
-	busy sync.WaitGroup
 }
 
 // variantWidgets are the labels of one variant's row that change as its
@@ -60,7 +55,7 @@ func newLibraryView(s *shell) fyne.CanvasObject {
 		s.showError(err)
 	}
 	v.refresh()
-	v.busy.Go(func() { v.lib.MeasureFits(context.Background()) })
+	s.work.Go(func() { v.lib.MeasureFits(context.Background()) })
 	return v.root
 }
 
@@ -80,9 +75,13 @@ func buildLibraryView(s *shell) *libraryView {
 
 // addButtons are the buttons that add models: a file, or a folder.
 func (v *libraryView) addButtons() []fyne.CanvasObject {
-	file := widget.NewButtonWithIcon("Add a model…", theme.ContentAddIcon(), v.pickFile)
+	file := widget.NewButtonWithIcon("Add a model…", theme.ContentAddIcon(), func() {
+		pickModelFile(v.s, func(path string) { v.add([]string{path}) })
+	})
 	file.Importance = widget.HighImportance
-	folder := widget.NewButtonWithIcon("Add a folder…", theme.FolderOpenIcon(), v.pickFolder)
+	folder := widget.NewButtonWithIcon("Add a folder…", theme.FolderOpenIcon(), func() {
+		pickFolder(v.s, func(path string) { v.add([]string{path}) })
+	})
 	return []fyne.CanvasObject{file, folder}
 }
 
@@ -202,46 +201,10 @@ func (w *variantWidgets) set(r state.VariantRow) {
 	}
 }
 
-// pickFile asks for a model file and adds it.
-func (v *libraryView) pickFile() {
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		switch {
-		case err != nil:
-			v.s.showError(err)
-		case r != nil:
-			r.Close()
-			v.add([]string{r.URI().Path()})
-		}
-	}, v.s.win)
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".gguf", ".GGUF"}))
-	d.Resize(v.dialogSize())
-	d.Show()
-}
-
-// pickFolder asks for a folder and adds every model in it.
-func (v *libraryView) pickFolder() {
-	d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
-		switch {
-		case err != nil:
-			v.s.showError(err)
-		case u != nil:
-			v.add([]string{u.Path()})
-		}
-	}, v.s.win)
-	d.Resize(v.dialogSize())
-	d.Show()
-}
-
-// dialogSize is most of the window, for the file pickers.
-func (v *libraryView) dialogSize() fyne.Size {
-	s := v.s.win.Canvas().Size()
-	return fyne.NewSize(s.Width*0.9, s.Height*0.9)
-}
-
 // add adds paths in the background, then tells what could not be added
 // and measures the new variants' fit.
 func (v *libraryView) add(paths []string) {
-	v.busy.Go(func() {
+	v.s.work.Go(func() {
 		res := v.lib.Add(context.Background(), paths)
 		if title, body := res.Message(); title != "" {
 			fyne.Do(func() { dialog.ShowInformation(title, body, v.s.win) })
@@ -280,7 +243,7 @@ func (v *libraryView) reveal(path string) {
 // user's own file too, and asks a second time before deleting it.
 func (v *libraryView) confirmRemoval(r state.Removal) {
 	title, body := r.Question()
-	content := container.NewVBox(wrappingLabel(body))
+	content := container.NewVBox(wrapped(body))
 	also := widget.NewCheck("Also delete the file from the disk", nil)
 	if r.OffersDeleteFile() {
 		content.Add(also)
@@ -295,7 +258,7 @@ func (v *libraryView) confirmRemoval(r state.Removal) {
 			return
 		}
 		title, body := r.SecondQuestion()
-		second := dialog.NewCustomConfirm(title, "Delete the file", "Keep it", wrappingLabel(body), func(sure bool) {
+		second := dialog.NewCustomConfirm(title, "Delete the file", "Keep it", wrapped(body), func(sure bool) {
 			if sure {
 				v.remove(r, true)
 			}
@@ -309,31 +272,9 @@ func (v *libraryView) confirmRemoval(r state.Removal) {
 
 // remove removes in the background; the library reloads when done.
 func (v *libraryView) remove(r state.Removal, confirmedTwice bool) {
-	v.busy.Go(func() {
+	v.s.work.Go(func() {
 		if err := v.lib.Remove(r, confirmedTwice); err != nil {
 			fyne.Do(func() { v.s.showError(err) })
 		}
 	})
-}
-
-// setVisible shows or hides o and tells whether that changed it: then the
-// caller lays out again the container holding o, which Fyne does not do on
-// its own.
-func setVisible(o fyne.CanvasObject, visible bool) bool {
-	if o.Visible() == visible {
-		return false
-	}
-	if visible {
-		o.Show()
-	} else {
-		o.Hide()
-	}
-	return true
-}
-
-// wrappingLabel is a label of text that wraps at word boundaries.
-func wrappingLabel(text string) *widget.Label {
-	l := widget.NewLabel(text)
-	l.Wrapping = fyne.TextWrapWord
-	return l
 }

@@ -82,7 +82,7 @@ func placeShown(s *shell) string {
 // measured, its fit badge; its buttons lead to Make it fit and to a chat.
 func TestLibraryShowsModel(t *testing.T) {
 	s, w := newTestWindow(t, inLibrary(t, "ts5m-F32"))
-	s.library.busy.Wait() // the badges measured
+	settle(t, s) // the badges measured
 	for _, want := range []string{"Library", "F32 · 32-bit", "22 MB", "Runs well"} {
 		if !slices.Contains(labels(w), want) {
 			t.Errorf("library shows %q, want %q", labels(w), want)
@@ -105,7 +105,7 @@ func TestLibraryShowsModel(t *testing.T) {
 		t.Error("Make a smaller version did not open Make it fit")
 	}
 	s.showLibrary()
-	s.library.busy.Wait()
+	settle(t, s)
 	test.Tap(buttonLabelled(t, onScreen(w), "Chat"))
 	if placeShown(s) != "Chats" {
 		t.Errorf("Chat went to %q", placeShown(s))
@@ -116,7 +116,7 @@ func TestLibraryShowsModel(t *testing.T) {
 // added shows with its badge, a file that is not one is explained.
 func TestLibraryAddFromEmpty(t *testing.T) {
 	s, w := newTestWindow(t, inLibrary(t))
-	s.library.busy.Wait()
+	settle(t, s)
 	if !slices.Contains(labels(w), "Your library is empty") {
 		t.Fatalf("empty library shows %q", labels(w))
 	}
@@ -127,7 +127,7 @@ func TestLibraryAddFromEmpty(t *testing.T) {
 	w.Canvas().Overlays().Remove(w.Canvas().Overlays().Top())
 
 	s.library.add([]string{refdata.Path(t, "models/ts5m-Q4_0.gguf")})
-	s.library.busy.Wait()
+	settle(t, s)
 	if got := labels(w); !slices.Contains(got, "Runs well") || slices.Contains(got, "Your library is empty") {
 		t.Errorf("after adding a model the library shows %q", got)
 	}
@@ -137,7 +137,7 @@ func TestLibraryAddFromEmpty(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.library.add([]string{notModel})
-	s.library.busy.Wait()
+	settle(t, s)
 	if got := overlayLabels(w); !slices.Contains(got, "This file is not a model Nibble can use.") || !slices.ContainsFunc(got, func(l string) bool {
 		return strings.HasPrefix(l, "notes.gguf: Nibble runs models in the GGUF format")
 	}) {
@@ -174,7 +174,7 @@ func TestLibraryRemove(t *testing.T) {
 					t.Fatal(err)
 				}
 			})
-			s.library.busy.Wait()
+			settle(t, s)
 			test.Tap(buttonLabelled(t, onScreen(w), "Remove"))
 			if tc.deleteFile {
 				for _, o := range overlayObjects(w) {
@@ -190,7 +190,7 @@ func TestLibraryRemove(t *testing.T) {
 				}
 				test.Tap(buttonLabelled(t, overlayObjects(w), tc.second))
 			}
-			s.library.busy.Wait()
+			settle(t, s)
 			if empty := slices.Contains(labels(w), "Your library is empty"); empty == tc.wantEntry {
 				t.Errorf("library empty %v, want %v", empty, !tc.wantEntry)
 			}

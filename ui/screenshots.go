@@ -132,7 +132,7 @@ func settled(grab func() ([]byte, error)) ([]byte, error) {
 // grab while it is in progress and cancels it.
 func showMaking(s *shell, e catalog.Entry) func(grab func() ([]byte, error)) ([]byte, error) {
 	v := buildFitView(s, e)
-	v.busy.Go(func() { v.fit.Advise(context.Background()) })
+	s.work.Go(func() { v.fit.Advise(context.Background()) })
 	s.show("Library", v.root)
 	return func(grab func() ([]byte, error)) ([]byte, error) {
 		if err := v.fit.Select("Q4_K_M"); err != nil {
@@ -143,7 +143,7 @@ func showMaking(s *shell, e catalog.Entry) func(grab func() ([]byte, error)) ([]
 		time.Sleep(1500 * time.Millisecond)
 		shot, err := grab()
 		v.fit.Cancel()
-		v.busy.Wait()
+		s.work.Wait()
 		return shot, err
 	}
 }

@@ -5,7 +5,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -29,16 +28,13 @@ func newSettingsView(s *shell) fyne.CanvasObject {
 	}
 	showFolder()
 	change := widget.NewButtonWithIcon("Change…", theme.FolderOpenIcon(), func() {
-		showPicker(s.win, dialog.NewFolderOpen(func(l fyne.ListableURI, err error) {
-			if err != nil || l == nil {
-				return
-			}
-			if err := st.SetModelsDir(l.Path()); err != nil {
+		pickFolder(s, func(dir string) {
+			if err := st.SetModelsDir(dir); err != nil {
 				s.showError(err)
 				return
 			}
 			showFolder()
-		}, s.win))
+		})
 	})
 
 	threads := widget.NewSelect(st.ThreadChoices(), nil)

@@ -22,6 +22,8 @@ type shell struct {
 	chat *chatView // the Chat screen, once shown (see chatScreen)
 	// library is the Library screen, once shown, kept for its fit badges.
 	library *libraryView
+	// work is the screens' background work.
+	work background
 }
 
 // newShell builds the frame in win over svc and shows the first screen: the

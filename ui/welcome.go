@@ -6,9 +6,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -40,25 +38,9 @@ func newWelcomeView(s *shell) fyne.CanvasObject {
 	addSelected := widget.NewButtonWithIcon("Add selected", theme.ContentAddIcon(), func() { w.AddSelected(ctx) })
 	addSelected.Disable()
 
-	chooseFile := widget.NewButtonWithIcon("Choose a model file…", theme.FileIcon(), func() {
-		d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-			if err != nil || r == nil {
-				return
-			}
-			r.Close()
-			w.AddPaths(ctx, []string{r.URI().Path()})
-		}, s.win)
-		d.SetFilter(storage.NewExtensionFileFilter([]string{".gguf"}))
-		showPicker(s.win, d)
-	})
-	chooseFolder := widget.NewButtonWithIcon("Choose a folder…", theme.FolderOpenIcon(), func() {
-		showPicker(s.win, dialog.NewFolderOpen(func(l fyne.ListableURI, err error) {
-			if err != nil || l == nil {
-				return
-			}
-			w.AddPaths(ctx, []string{l.Path()})
-		}, s.win))
-	})
+	add := func(path string) { w.AddPaths(ctx, []string{path}) }
+	chooseFile := widget.NewButtonWithIcon("Choose a model file…", theme.FileIcon(), func() { pickModelFile(s, add) })
+	chooseFolder := widget.NewButtonWithIcon("Choose a folder…", theme.FolderOpenIcon(), func() { pickFolder(s, add) })
 
 	done := widget.NewButtonWithIcon("Go to my library", theme.NavigateNextIcon(), func() {
 		if err := w.Finish(); err != nil {
@@ -149,11 +131,4 @@ func foundRow(w *state.Welcome, i int, f state.Found) fyne.CanvasObject {
 		}
 	}
 	return container.NewBorder(nil, nil, check, nil, detail)
-}
-
-// showPicker shows a file or folder picker as large as the window allows.
-func showPicker(win fyne.Window, d *dialog.FileDialog) {
-	size := win.Canvas().Size()
-	d.Resize(fyne.NewSize(size.Width*0.9, size.Height*0.9))
-	d.Show()
 }

@@ -109,10 +109,12 @@ func untilLabel(t *testing.T, w fyne.Window, text string) {
 	}
 }
 
-// buttonNamed returns the button laid out in w with text, failing the test
+// buttonNamed returns the button laid out in w with text, once the
+// window has run what was queued for it, failing the test
 // if there is none.
 func buttonNamed(t *testing.T, w fyne.Window, text string) *widget.Button {
 	t.Helper()
+	flush() // the window as its next frame shows it
 	for _, o := range test.LaidOutObjects(w.Canvas().Content()) {
 		if b, ok := o.(*widget.Button); ok && b.Text == text {
 			return b
@@ -122,10 +124,12 @@ func buttonNamed(t *testing.T, w fyne.Window, text string) *widget.Button {
 	return nil
 }
 
-// checkNamed returns the check box laid out in w with text, failing the
+// checkNamed returns the check box laid out in w with text, once the
+// window has run what was queued for it,, failing the
 // test if there is none.
 func checkNamed(t *testing.T, w fyne.Window, text string) *widget.Check {
 	t.Helper()
+	flush() // the window as its next frame shows it
 	for _, o := range test.LaidOutObjects(w.Canvas().Content()) {
 		if c, ok := o.(*widget.Check); ok && c.Text == text {
 			return c

@@ -180,14 +180,13 @@ type FitLevel struct {
 }
 
 // Summary gives the level's figures but quality (l.Quality) in one line:
-// "3.4 MB · needs 31 MB of memory · about 7,774 tokens a second"; "" for a
-// level that cannot be made (Why says so).
+// "3.4 MB file · needs 31 MB of memory · about 5,800 words a second"; ""
+// for a level that cannot be made (Why says so).
 func (l FitLevel) Summary() string {
 	if l.Unavailable != "" {
 		return ""
 	}
-	return fmt.Sprintf("%s · needs %s of memory · about %s tokens a second",
-		Bytes(l.FileBytes), Bytes(l.MemoryBytes), humanize.FormatFloat("#,###.", l.TokensPerSecond))
+	return fmt.Sprintf("%s file · needs %s of memory · %s", Bytes(l.FileBytes), Bytes(l.MemoryBytes), SpeedWords(l.TokensPerSecond))
 }
 
 // Levels returns every level, largest file first, nil before Advise.

@@ -85,7 +85,7 @@ func TestFitAdvice(t *testing.T) {
 		if l.Type == "F16" && l.Offered {
 			t.Error("F16 offered from a Q8_0 file")
 		}
-		if l.Type == "Q4_K_M" && !strings.HasPrefix(l.Summary(), "3.4 MB · needs 3") {
+		if l.Type == "Q4_K_M" && !strings.HasPrefix(l.Summary(), "3.4 MB file · needs 3") {
 			t.Errorf("Q4_K_M summary %q", l.Summary())
 		}
 	}

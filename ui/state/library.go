@@ -139,7 +139,7 @@ func (l *Library) variantRow(v catalog.Variant) VariantRow {
 		r.Quality = fmt.Sprintf("Quality: %s (picks the original's next word %.0f%% of the time)", advise.QualityOf(q.KLD), q.SameTop*100)
 	}
 	if s := v.Speed; s != nil {
-		r.Speed = fmt.Sprintf("Speed: about %s tokens a second", humanize.FormatFloat("#,###.", s.TokensPerSecond))
+		r.Speed = "Speed: " + SpeedWords(s.TokensPerSecond)
 	}
 	return r
 }
@@ -431,47 +431,6 @@ func (l *Library) origin(v catalog.Variant) string {
 	}
 	return "Made by Nibble from a version since removed"
 }
-
-// LevelWords names a quantization level with its precision in plain words:
-// "Q4_K_M · 4-bit", "F16 · 16-bit"; "Level unknown" for "".
-func LevelWords(level string) string {
-	bits := ""
-	switch {
-	case level == "":
-		return "Level unknown"
-	case level == "F32":
-		bits = "32"
-	case level == "F16" || level == "BF16":
-		bits = "16"
-	case len(level) > 1 && level[0] == 'Q' && level[1] >= '1' && level[1] <= '9':
-		bits = level[1:2]
-	default:
-		return level
-	}
-	return level + " · " + bits + "-bit"
-}
-
-// ParameterWords puts a parameter count in words: "5.8 million",
-// "1.1 billion".
-func ParameterWords(n uint64) string {
-	f := float64(n)
-	switch {
-	case f >= 1e9:
-		return fmt.Sprintf("%.1f billion", f/1e9)
-	case f >= 1e6:
-		return fmt.Sprintf("%.1f million", f/1e6)
-	}
-	return humanize.Comma(int64(n))
-}
-
-// Bytes puts a size in human units. They are binary (1 GB = 1,024 MB)
-// but spelled without the "i", as Windows and computer makers spell memory
-// sizes ("16 GB"), so RAM sizes read as the user knows them.
-func Bytes(n uint64) string { return plainUnits(humanize.IBytes(n)) }
-
-// plainUnits spells the binary units humanize.IBytes writes ("1.2 GiB") as
-// Bytes does ("1.2 GB").
-func plainUnits(s string) string { return strings.ReplaceAll(s, "iB", "B") }
 
 func modelAbout(m catalog.Model) string {
 	s := ParameterWords(m.Parameters) + " parameters"

@@ -145,7 +145,7 @@ func TestLibraryMeasured(t *testing.T) {
 	if r.Quality != "Quality: small loss (picks the original's next word 91% of the time)" {
 		t.Errorf("quality %q", r.Quality)
 	}
-	if r.Speed != "Speed: about 1,234 tokens a second" {
+	if r.Speed != "Speed: about 930 words a second" {
 		t.Errorf("speed %q", r.Speed)
 	}
 }
@@ -308,5 +308,19 @@ func TestLibraryDetails(t *testing.T) {
 	}
 	if got := details(made)["Made from"]; got != "Made by Nibble from the F32 version" {
 		t.Errorf("made from %q", got)
+	}
+}
+
+func TestWords(t *testing.T) {
+	for _, tc := range []struct{ got, want string }{
+		{SpeedWords(2381), "about 1,800 words a second"},
+		{SpeedWords(80), "about 60 words a second"},
+		{SpeedWords(5.1), "about 4 words a second"},
+		{SpeedWords(0.5), "about a word a second, or less"},
+		{ContextWords(2048), "2,048 tokens (about 1,536 words)"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
 	}
 }
