@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -82,6 +83,12 @@ func waitShown(t *testing.T, w fyne.Window, what string, cond func(string) bool)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// waitText is waitShown for a text that contains text.
+func waitText(t *testing.T, w fyne.Window, text string) string {
+	t.Helper()
+	return waitShown(t, w, strconv.Quote(text), contains(text))
 }
 
 func contains(s string) func(string) bool {

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -152,4 +153,41 @@ func (d *queuedDriver) settle(t *testing.T, s *shell) {
 			t.Fatal("the background work did not end")
 		}
 	}
+}
+
+// widgetIn returns the first visible widget of type T among objects that
+// ok accepts, failing the test if there is none (what names it).
+func widgetIn[T fyne.CanvasObject](t *testing.T, objects []fyne.CanvasObject, what string, ok func(T) bool) T {
+	t.Helper()
+	for _, o := range objects {
+		if w, is := o.(T); is && o.Visible() && ok(w) {
+			return w
+		}
+	}
+	t.Fatalf("no %s", what)
+	var none T
+	return none
+}
+
+// buttonLabelled returns the visible button with text among objects,
+// failing the test if there is none.
+func buttonLabelled(t *testing.T, objects []fyne.CanvasObject, text string) *widget.Button {
+	t.Helper()
+	return widgetIn(t, objects, fmt.Sprintf("button %q", text), func(b *widget.Button) bool { return b.Text == text })
+}
+
+// buttonNamed is buttonLabelled on what w shows once it has run what was
+// queued for it.
+func buttonNamed(t *testing.T, w fyne.Window, text string) *widget.Button {
+	t.Helper()
+	flush()
+	return buttonLabelled(t, onScreen(w), text)
+}
+
+// checkNamed returns the check box w shows with text once it has run what
+// was queued for it, failing the test if there is none.
+func checkNamed(t *testing.T, w fyne.Window, text string) *widget.Check {
+	t.Helper()
+	flush()
+	return widgetIn(t, onScreen(w), fmt.Sprintf("check box %q", text), func(c *widget.Check) bool { return c.Text == text })
 }

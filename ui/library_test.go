@@ -52,19 +52,6 @@ func overlayLabels(w fyne.Window) []string {
 	return out
 }
 
-// buttonLabelled returns the visible button with text among objects, failing
-// the test if there is none.
-func buttonLabelled(t *testing.T, objects []fyne.CanvasObject, text string) *widget.Button {
-	t.Helper()
-	for _, o := range objects {
-		if b, ok := o.(*widget.Button); ok && b.Text == text && b.Visible() {
-			return b
-		}
-	}
-	t.Fatalf("no button %q", text)
-	return nil
-}
-
 // onScreen returns what the window's screen shows.
 func onScreen(w fyne.Window) []fyne.CanvasObject { return test.LaidOutObjects(w.Canvas().Content()) }
 

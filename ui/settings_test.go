@@ -19,7 +19,7 @@ func TestSettingsView(t *testing.T) {
 	s.showSettings()
 	dir, _ := s.svc.Catalog.ModelsDir()
 	for _, want := range []string{dir, s.svc.Catalog.Path(), "Nibble, development version (built without fyne package)"} {
-		untilLabel(t, w, want)
+		waitText(t, w, want)
 	}
 
 	var threads *widget.Select

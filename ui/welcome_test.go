@@ -3,12 +3,8 @@ package ui
 import (
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 	"testing"
-	"time"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -44,7 +40,7 @@ func TestWelcomeFlow(t *testing.T) {
 		"Models up to about 15 billion parameters run well here, with the memory free now.",
 		"Downloads · 3.4 MB",
 	} {
-		untilLabel(t, w, want)
+		waitText(t, w, want)
 	}
 	// Found models come selected; unchecking the only one leaves nothing to add.
 	if buttonNamed(t, w, "Add selected").Disabled() {
@@ -60,7 +56,7 @@ func TestWelcomeFlow(t *testing.T) {
 		t.Fatal("Add selected is disabled with a model selected")
 	}
 	test.Tap(add)
-	untilLabel(t, w, "Downloads · 3.4 MB — Added")
+	waitText(t, w, "Downloads · 3.4 MB — Added")
 	e, _, err := s.svc.Catalog.LookupFile(model)
 	if err != nil {
 		t.Fatalf("the model is not in the catalog: %v", err)
@@ -86,55 +82,7 @@ func TestWelcomeNothingFound(t *testing.T) {
 	t.Setenv("OLLAMA_MODELS", filepath.Join(home, "no-ollama"))
 	t.Setenv("HF_HUB_CACHE", filepath.Join(home, "no-hf"))
 	_, w := newTestWindow(t, func(c *catalog.Catalog) {})
-	untilLabel(t, w, "Nibble found no models in the usual places")
+	waitText(t, w, "Nibble found no models in the usual places")
 	buttonNamed(t, w, "Choose a model file…")
 	buttonNamed(t, w, "Choose a folder…")
-}
-
-// untilLabel waits until a label laid out in w contains text, failing the
-// test after 10 s with the labels there are.
-func untilLabel(t *testing.T, w fyne.Window, text string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var got []string
-		fyne.DoAndWait(func() { got = labels(w) })
-		if slices.ContainsFunc(got, func(l string) bool { return strings.Contains(l, text) }) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no label says %q; labels: %q", text, got)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// buttonNamed returns the button laid out in w with text, once the
-// window has run what was queued for it, failing the test
-// if there is none.
-func buttonNamed(t *testing.T, w fyne.Window, text string) *widget.Button {
-	t.Helper()
-	flush() // the window as its next frame shows it
-	for _, o := range test.LaidOutObjects(w.Canvas().Content()) {
-		if b, ok := o.(*widget.Button); ok && b.Text == text {
-			return b
-		}
-	}
-	t.Fatalf("no button %q", text)
-	return nil
-}
-
-// checkNamed returns the check box laid out in w with text, once the
-// window has run what was queued for it,, failing the
-// test if there is none.
-func checkNamed(t *testing.T, w fyne.Window, text string) *widget.Check {
-	t.Helper()
-	flush() // the window as its next frame shows it
-	for _, o := range test.LaidOutObjects(w.Canvas().Content()) {
-		if c, ok := o.(*widget.Check); ok && c.Text == text {
-			return c
-		}
-	}
-	t.Fatalf("no check box %q", text)
-	return nil
 }

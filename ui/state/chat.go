@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -517,13 +516,7 @@ func (c *Chat) load(oc *openChat) {
 // modelOptions are the options to open a chat's model with: its context
 // length and the threads setting.
 func (c *Chat) modelOptions(g catalog.GenerationSettings) session.Options {
-	threads := 0
-	if s, ok, _ := c.svc.Catalog.Setting(SettingThreads); ok {
-		if n, err := strconv.Atoi(s); err == nil && n > 0 {
-			threads = n
-		}
-	}
-	return session.Options{ContextLength: g.ContextLength, Threads: threads}
+	return session.Options{ContextLength: g.ContextLength, Threads: ThreadsSetting(c.svc.Catalog)}
 }
 
 // refreshList reads the past chats again.
