@@ -1,13 +1,10 @@
 package ui
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"fyne.io/fyne/v2/test"
 
-	"nibble/engine/refdata"
 )
 
 // TestNewUserFlow walks the whole path as a new user does, by
@@ -16,19 +13,7 @@ import (
 // recommended level and opens a chat with it, and a message gets an answer
 // that is in the catalog.
 func TestNewUserFlow(t *testing.T) {
-	home := t.TempDir()
-	t.Setenv("HOME", home)
-	t.Setenv("OLLAMA_MODELS", filepath.Join(home, "no-ollama"))
-	t.Setenv("HF_HUB_CACHE", filepath.Join(home, "no-hf"))
-	data, err := os.ReadFile(refdata.Path(t, "models/ts5m-F32.gguf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.MkdirAll(filepath.Join(home, "Downloads"), 0o755)
-	if err := os.WriteFile(filepath.Join(home, "Downloads", "ts5m-F32.gguf"), data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-
+	downloads(t, "ts5m-F32")
 	s, w := newTestWindow(t, nil)
 	waitText(t, w, "Models up to about")
 	waitText(t, w, "Downloads · 22 MB")

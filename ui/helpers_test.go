@@ -3,6 +3,9 @@ package ui
 import (
 	"context"
 	"fmt"
+	"nibble/engine/refdata"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -190,4 +193,31 @@ func checkNamed(t *testing.T, w fyne.Window, text string) *widget.Check {
 	t.Helper()
 	flush()
 	return widgetIn(t, onScreen(w), fmt.Sprintf("check box %q", text), func(c *widget.Check) bool { return c.Text == text })
+}
+
+// downloads makes a new home folder for the test whose Downloads holds
+// copies of the shared test models named (and no Ollama or Hugging Face
+// models), as the welcome finds them; it returns the copies' paths.
+func downloads(t *testing.T, models ...string) []string {
+	t.Helper()
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("OLLAMA_MODELS", filepath.Join(home, "no-ollama"))
+	t.Setenv("HF_HUB_CACHE", filepath.Join(home, "no-hf"))
+	var paths []string
+	for _, name := range models {
+		data, err := os.ReadFile(refdata.Path(t, "models/"+name+".gguf"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(home, "Downloads", name+".gguf")
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	return paths
 }

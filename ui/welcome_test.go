@@ -1,15 +1,12 @@
 package ui
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
 	"nibble/catalog"
-	"nibble/engine/refdata"
 	"nibble/ui/state"
 )
 
@@ -18,19 +15,7 @@ import (
 // and presses "Add selected", and "Go to my library" ends the welcome for
 // good.
 func TestWelcomeFlow(t *testing.T) {
-	home := t.TempDir()
-	t.Setenv("HOME", home)
-	t.Setenv("OLLAMA_MODELS", filepath.Join(home, "no-ollama"))
-	t.Setenv("HF_HUB_CACHE", filepath.Join(home, "no-hf"))
-	model := filepath.Join(home, "Downloads", "ts5m-Q4_K_M.gguf")
-	data, err := os.ReadFile(refdata.Path(t, "models/ts5m-Q4_K_M.gguf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.MkdirAll(filepath.Dir(model), 0o755)
-	if err := os.WriteFile(model, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	model := downloads(t, "ts5m-Q4_K_M")[0]
 
 	s, w := newTestWindow(t, nil)
 	for _, want := range []string{
@@ -77,10 +62,7 @@ func TestWelcomeFlow(t *testing.T) {
 // TestWelcomeNothingFound: with no models anywhere, the welcome says so and
 // points to adding a file.
 func TestWelcomeNothingFound(t *testing.T) {
-	home := t.TempDir()
-	t.Setenv("HOME", home)
-	t.Setenv("OLLAMA_MODELS", filepath.Join(home, "no-ollama"))
-	t.Setenv("HF_HUB_CACHE", filepath.Join(home, "no-hf"))
+	downloads(t)
 	_, w := newTestWindow(t, func(c *catalog.Catalog) {})
 	waitText(t, w, "Nibble found no models in the usual places")
 	buttonNamed(t, w, "Choose a model file…")
