@@ -21,6 +21,7 @@ type progressBar struct {
 	last  time.Time
 	drawn bool
 	width int
+	count bool // done and total are counts of things, not bytes (newCountBar)
 }
 
 func newProgressBar(w io.Writer) *progressBar {
@@ -33,6 +34,14 @@ func newProgressBar(w io.Writer) *progressBar {
 		}
 	}
 	return &progressBar{w: w, on: on, start: time.Now(), width: width}
+}
+
+// newCountBar is newProgressBar for progress counted in things (chunks,
+// steps) rather than bytes.
+func newCountBar(w io.Writer) *progressBar {
+	b := newProgressBar(w)
+	b.count = true
+	return b
 }
 
 func (b *progressBar) update(done, total int64, what string) {
@@ -49,8 +58,11 @@ func (b *progressBar) update(done, total int64, what string) {
 	if elapsed := now.Sub(b.start); frac > 0.01 {
 		eta = (time.Duration(float64(elapsed)/frac) - elapsed).Round(time.Second).String()
 	}
-	info := fmt.Sprintf(" %3.0f%% %s/%s left %s  %s", frac*100,
-		humanize.IBytes(uint64(done)), humanize.IBytes(uint64(total)), eta, what)
+	amount := humanize.IBytes(uint64(done)) + "/" + humanize.IBytes(uint64(total))
+	if b.count {
+		amount = fmt.Sprintf("%d/%d", done, total)
+	}
+	info := fmt.Sprintf(" %3.0f%% %s left %s  %s", frac*100, amount, eta, what)
 	barLen := 20
 	filled := int(frac * float64(barLen))
 	line := "[" + strings.Repeat("#", filled) + strings.Repeat(".", barLen-filled) + "]" + info

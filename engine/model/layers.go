@@ -252,6 +252,11 @@ func (s *State) matmul(x []float32, ps ...product) {
 		}
 	}
 	cols := ps[0].w.cols
+	if s.observe != nil {
+		for _, p := range ps {
+			s.observe(p.w.name, x, cols)
+		}
+	}
 	n := len(x) / cols
 	vt := kernels.VecType(ps[0].w.typ)
 	ab, _ := vt.RowBytes(cols)

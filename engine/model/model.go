@@ -283,8 +283,10 @@ func (r *metaReader) stringOr(key string, def string) string {
 }
 
 // matrix is a weight matrix in the file's mapping: rows of cols elements,
-// each row rowBytes bytes of type typ (ggml shape [cols, rows]).
+// each row rowBytes bytes of type typ (ggml shape [cols, rows]), bound from
+// the GGUF tensor name (what State.Observe reports).
 type matrix struct {
+	name       string
 	typ        gguf.Type
 	data       []byte
 	rows, cols int
@@ -345,7 +347,7 @@ func (b *binder) matrix(name string, cols, rows int) matrix {
 	rb, _ := t.Type.RowBytes(cols) // the reader checked the row is whole blocks
 	ab, _ := kernels.VecType(t.Type).RowBytes(cols)
 	b.actBytes = max(b.actBytes, ab)
-	return matrix{typ: t.Type, data: b.f.TensorData(t), rows: rows, cols: cols, rowBytes: rb}
+	return matrix{name: name, typ: t.Type, data: b.f.TensorData(t), rows: rows, cols: cols, rowBytes: rb}
 }
 
 // embeddings binds the token embedding table, whose rows are dequantized

@@ -37,6 +37,8 @@ type State struct {
 	act     []byte    // one matrix input encoded as the weights' activation type [n][actBytes]
 
 	heads []headScratch // one per thread
+
+	observe func(weight string, x []float32, cols int) // see Observe; nil: none
 }
 
 // headScratch is one thread's scratch for attention, one query head of one
@@ -110,6 +112,20 @@ func (m *Model) NewState() *State {
 	s.act = make([]byte, z.bytes)
 	return s
 }
+
+// Observe makes Forward call f with the input of every multiplication by a
+// weight matrix, just before it: weight is the matrix's GGUF tensor name
+// ("blk.0.attn_q.weight", "output.weight"), x the float32 activations it
+// multiplies, rows of cols values for the tokens of the current batch, in
+// order (at most 64 at a time; in the last layer only the rows whose logits
+// are wanted, see Forward). These are the values before they are encoded as
+// the weight's activation type, what llama.cpp's eval callback sees as a
+// MUL_MAT's src1 (the importance matrix, quant/imatrix, is made from them).
+// Matrices that share an input (Q, K and V; gate and up) are reported one
+// after the other with the same x. f runs on the goroutine calling Forward;
+// x is valid only during the call and must not be modified. Observing
+// changes no result; nil stops it, and costs nothing.
+func (s *State) Observe(f func(weight string, x []float32, cols int)) { s.observe = f }
 
 // Len returns the number of positions in the KV cache: the position the next
 // token evaluated will have.
