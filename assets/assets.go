@@ -9,3 +9,12 @@ import _ "embed"
 //
 //go:embed icon.png
 var IconPNG []byte
+
+// CalibrationText is the text the app runs a model over to measure its
+// importance matrix before quantizing it (quant/imatrix): varied everyday
+// English (stories, instructions, letters, dialogue, facts, a little code),
+// written for Nibble and dedicated to the public domain (CC0). It is never
+// the text quality is measured on.
+//
+//go:embed calibration.txt
+var CalibrationText string
