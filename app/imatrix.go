@@ -8,9 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"nibble/app/service"
 	"nibble/engine/gguf"
-	"nibble/engine/model"
-	"nibble/engine/tokenizer"
 	"nibble/quant/imatrix"
 )
 
@@ -67,46 +66,25 @@ func runImatrix(ctx context.Context, o imatrixOptions, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	f, err := gguf.Open(o.model)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	tok, err := tokenizer.FromGGUF(f)
-	if err != nil {
-		return err
-	}
-	// llama.cpp drops one trailing newline of a -f file.
-	tokens := tok.Encode(strings.TrimSuffix(string(text), "\n"), true, false)
-	// Loading costs a metadata scan; memory comes with NewState.
-	m, err := model.Load(f, model.Options{ContextLength: o.ctx, Threads: o.threads})
-	if err == nil && o.ctx == 0 {
-		o.ctx = min(512, m.Config().TrainContextLength)
-		m, err = model.Load(f, model.Options{ContextLength: o.ctx, Threads: o.threads})
-	}
-	if err != nil {
-		return err
-	}
-	if o.ctx > m.Config().TrainContextLength {
-		fmt.Fprintf(stderr, "warning: the model was trained on only %d tokens of context (--ctx %d)\n", m.Config().TrainContextLength, o.ctx)
-	}
-	bos := int32(-1)
-	if tok.AddBOS() {
-		bos = tok.BOS()
-	}
-	opts := imatrix.Options{
-		Ctx: o.ctx, Chunks: o.chunks, VocabSize: m.Config().VocabSize, BOS: bos,
-		ProcessOutput: o.processOutput, Dataset: o.text,
+	if f, err := gguf.Open(o.model); err == nil {
+		train, ok := f.Uint(f.Architecture() + ".context_length")
+		f.Close()
+		if ok && uint64(o.ctx) > train {
+			fmt.Fprintf(stderr, "warning: the model was trained on only %d tokens of context (--ctx %d)\n", train, o.ctx)
+		}
 	}
 	start := time.Now()
 	bar := newCountBar(stderr)
-	im, err := imatrix.Collect(ctx, m.NewState(), tokens, opts, func(done, total int) {
+	im, used, err := service.Importance(ctx, o.model, string(text), service.ImportanceOptions{
+		Ctx: o.ctx, Chunks: o.chunks, Threads: o.threads, ProcessOutput: o.processOutput, Dataset: o.text,
+	}, func(done, total int) {
 		bar.update(int64(done), int64(total), "chunks")
 	})
 	bar.done()
 	if err != nil {
 		return err
 	}
+	o.ctx = used
 	if err := imatrix.Write(o.out, im); err != nil {
 		return err
 	}
