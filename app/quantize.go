@@ -9,9 +9,10 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"nibble/quant"
+	"nibble/quant/imatrix"
 )
 
-const quantizeUsage = `Usage: nibble quantize IN.gguf OUT.gguf --type MIX [--threads N]
+const quantizeUsage = `Usage: nibble quantize IN.gguf OUT.gguf --type MIX [--imatrix FILE] [--threads N]
 
 Writes a smaller copy of the model IN.gguf at the quantization level MIX,
 choosing each tensor's type the way llama.cpp's llama-quantize does, so
@@ -19,12 +20,18 @@ llama.cpp, Ollama and LM Studio load the result. IN is best F32, F16 or BF16;
 an already-quantized model can be converted again, with more quality loss.
 Ctrl-C cancels and leaves no partial file.
 
+With --imatrix, an importance matrix (from nibble imatrix or llama-imatrix,
+either file format) steers the rounding of every tensor it covers towards
+the columns that matter most on its calibration text, as llama-quantize
+--imatrix does: the same types, better low-bit quality.
+
 Levels (--type):
 `
 
 type quantizeOptions struct {
 	in, out string
 	mix     string
+	imatrix string
 	threads int
 }
 
@@ -37,6 +44,7 @@ func runQuantizeCommand(ctx context.Context, args []string, stdout, stderr io.Wr
 		}
 	})
 	fs.StringVar(&o.mix, "type", "", "quantization level, e.g. Q4_K_M (required)")
+	fs.StringVar(&o.imatrix, "imatrix", "", "importance matrix `FILE` to quantize with")
 	fs.IntVar(&o.threads, "threads", 0, "threads to use (default: all cores)")
 	pos, err := parseArgs(fs, args, 2)
 	if err != nil {
@@ -54,14 +62,28 @@ func runQuantize(ctx context.Context, o quantizeOptions, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
+	opts := quant.Options{Mix: mix, Threads: o.threads}
+	if o.imatrix != "" {
+		m, err := imatrix.Read(o.imatrix)
+		if err != nil {
+			return err
+		}
+		opts.Importance = &quant.Importance{
+			Weights: m.Weights,
+			File:    o.imatrix,
+			Entries: len(m.Entries),
+			Chunks:  m.Chunks,
+		}
+		// llama-quantize records one dataset (the legacy format has one).
+		if len(m.Datasets) > 0 {
+			opts.Importance.Dataset = m.Datasets[0]
+		}
+	}
 	bar := newProgressBar(stderr)
-	res, err := quant.QuantizeFile(ctx, o.in, o.out, quant.Options{
-		Mix:     mix,
-		Threads: o.threads,
-		Progress: func(p quant.Progress) {
-			bar.update(p.BytesDone, p.BytesTotal, fmt.Sprintf("%d/%d %s", p.Tensor+1, p.Tensors, p.Name))
-		},
-	})
+	opts.Progress = func(p quant.Progress) {
+		bar.update(p.BytesDone, p.BytesTotal, fmt.Sprintf("%d/%d %s", p.Tensor+1, p.Tensors, p.Name))
+	}
+	res, err := quant.QuantizeFile(ctx, o.in, o.out, opts)
 	bar.done()
 	if err != nil {
 		return err
@@ -69,8 +91,12 @@ func runQuantize(ctx context.Context, o quantizeOptions, stdout, stderr io.Write
 	if res.Requantized {
 		fmt.Fprintln(stderr, "warning: the input was already quantized; quantizing it again loses more quality than starting from F16 or F32")
 	}
-	fmt.Fprintf(stdout, "wrote %s: %s, %d tensors (%d converted), %s → %s in %s\n",
-		o.out, mix.Name, res.Tensors, res.Quantized,
+	weighted := ""
+	if o.imatrix != "" {
+		weighted = fmt.Sprintf(", %d with importance weights", res.Weighted)
+	}
+	fmt.Fprintf(stdout, "wrote %s: %s, %d tensors (%d converted%s), %s → %s in %s\n",
+		o.out, mix.Name, res.Tensors, res.Quantized, weighted,
 		humanize.IBytes(uint64(res.InputBytes)), humanize.IBytes(uint64(res.OutputBytes)),
 		res.Elapsed.Round(time.Millisecond))
 	return nil

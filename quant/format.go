@@ -11,31 +11,35 @@ import (
 // row of float32 into blocks and how to decode it back. Both functions take
 // whole rows: len(src) a multiple of the type's block size and len(dst)
 // exactly the matching size. They never allocate per block.
+// quantizeWeighted, nil for types whose llama.cpp quantizer ignores an
+// importance matrix, encodes exactly one row with one importance weight per
+// element.
 type format struct {
-	quantize   func(dst []byte, src []float32)
-	dequantize func(dst []float32, src []byte)
+	quantize         func(dst []byte, src []float32)
+	dequantize       func(dst []float32, src []byte)
+	quantizeWeighted func(dst []byte, src, weights []float32)
 }
 
 // formats is the table of every type Nibble can write. Each function lives in
 // the file of its type (q4_k.go, …).
 var formats = map[gguf.Type]format{
-	gguf.F32:  {QuantizeF32, DequantizeF32},
-	gguf.F16:  {QuantizeF16, DequantizeF16},
-	gguf.BF16: {QuantizeBF16, DequantizeBF16},
-	gguf.Q4_0: {QuantizeQ4_0, DequantizeQ4_0},
-	gguf.Q4_1: {QuantizeQ4_1, DequantizeQ4_1},
-	gguf.Q5_0: {QuantizeQ5_0, DequantizeQ5_0},
-	gguf.Q5_1: {QuantizeQ5_1, DequantizeQ5_1},
-	gguf.Q8_0: {QuantizeQ8_0, DequantizeQ8_0},
-	gguf.Q8_1: {QuantizeQ8_1, DequantizeQ8_1},
-	gguf.Q2_K: {QuantizeQ2_K, DequantizeQ2_K},
-	gguf.Q3_K: {QuantizeQ3_K, DequantizeQ3_K},
-	gguf.Q4_K: {QuantizeQ4_K, DequantizeQ4_K},
-	gguf.Q5_K: {QuantizeQ5_K, DequantizeQ5_K},
-	gguf.Q6_K: {QuantizeQ6_K, DequantizeQ6_K},
-	gguf.Q8_K: {QuantizeQ8_K, DequantizeQ8_K},
+	gguf.F32:  {QuantizeF32, DequantizeF32, nil},
+	gguf.F16:  {QuantizeF16, DequantizeF16, nil},
+	gguf.BF16: {QuantizeBF16, DequantizeBF16, nil},
+	gguf.Q4_0: {QuantizeQ4_0, DequantizeQ4_0, QuantizeQ4_0Weighted},
+	gguf.Q4_1: {QuantizeQ4_1, DequantizeQ4_1, QuantizeQ4_1Weighted},
+	gguf.Q5_0: {QuantizeQ5_0, DequantizeQ5_0, QuantizeQ5_0Weighted},
+	gguf.Q5_1: {QuantizeQ5_1, DequantizeQ5_1, QuantizeQ5_1Weighted},
+	gguf.Q8_0: {QuantizeQ8_0, DequantizeQ8_0, nil},
+	gguf.Q8_1: {QuantizeQ8_1, DequantizeQ8_1, nil},
+	gguf.Q2_K: {QuantizeQ2_K, DequantizeQ2_K, QuantizeQ2_KWeighted},
+	gguf.Q3_K: {QuantizeQ3_K, DequantizeQ3_K, QuantizeQ3_KWeighted},
+	gguf.Q4_K: {QuantizeQ4_K, DequantizeQ4_K, QuantizeQ4_KWeighted},
+	gguf.Q5_K: {QuantizeQ5_K, DequantizeQ5_K, QuantizeQ5_KWeighted},
+	gguf.Q6_K: {QuantizeQ6_K, DequantizeQ6_K, QuantizeQ6_KWeighted},
+	gguf.Q8_K: {QuantizeQ8_K, DequantizeQ8_K, nil},
 
-	gguf.IQ4_NL: {QuantizeIQ4_NL, DequantizeIQ4_NL},
+	gguf.IQ4_NL: {QuantizeIQ4_NL, DequantizeIQ4_NL, QuantizeIQ4_NLWeighted},
 }
 
 // Supported reports whether Nibble can quantize to and dequantize from t.
@@ -66,6 +70,28 @@ func Quantize(t gguf.Type, dst []byte, src []float32) error {
 		return err
 	}
 	f.quantize(dst, src)
+	return nil
+}
+
+// QuantizeWeighted encodes the row src as type t into dst with the
+// importance weights: one per element of src, the same for every row of a
+// matrix (llama.cpp's quant_weights; see importance.go). For the types whose
+// llama.cpp quantizer uses no weights (floats, Q8_0) and for nil weights it is
+// Quantize. src must be a single row, since some types use the mean square
+// of the whole row.
+func QuantizeWeighted(t gguf.Type, dst []byte, src, weights []float32) error {
+	f, err := checkRow(t, len(dst), len(src))
+	if err != nil {
+		return err
+	}
+	if weights == nil || f.quantizeWeighted == nil {
+		f.quantize(dst, src)
+		return nil
+	}
+	if len(weights) != len(src) {
+		return fmt.Errorf("quant: %d importance weights for a row of %d values", len(weights), len(src))
+	}
+	f.quantizeWeighted(dst, src, weights)
 	return nil
 }
 

@@ -37,14 +37,40 @@ func QuantizeIQ4_NL(dst []byte, src []float32) {
 	for b := range len(src) / gguf.QK {
 		x := src[b*gguf.QK : (b+1)*gguf.QK]
 		y := dst[b*iq4nlBytes : (b+1)*iq4nlBytes]
-		d := iq4nlScale(x)
-		binary.LittleEndian.PutUint16(y, FP32ToFP16(d))
-		id := inverseOrZero(d)
-		for j := range gguf.QK / 2 {
-			lo := iq4nlIndex(float32(id * x[j]))
-			hi := iq4nlIndex(float32(id * x[j+gguf.QK/2]))
-			y[2+j] = byte(lo) | byte(hi)<<4
+		var w [gguf.QK]float32
+		for j, v := range x {
+			w[j] = float32(v * v)
 		}
+		iq4nlBlock(y, x, &w)
+	}
+}
+
+// QuantizeIQ4_NLWeighted encodes src into IQ4_NL blocks with the importance
+// weights qw (one per element of src), as llama.cpp's quantize_iq4_nl does
+// with an importance matrix: as QuantizeIQ4_NL, with search weights
+// qw·sqrt(σ² + x²), σ² twice the mean square of the block, instead of x².
+// len(src) must be a multiple of 32 and len(dst) 18 bytes per 32 values.
+func QuantizeIQ4_NLWeighted(dst []byte, src, qw []float32) {
+	var w [gguf.QK]float32
+	for b := range len(src) / gguf.QK {
+		x := src[b*gguf.QK : (b+1)*gguf.QK]
+		// C: sigma2 = Σx², then *= 2.f/32 (exactly 1/16).
+		importanceWeights(w[:], x, qw[b*gguf.QK:], sumSquares(x)*(2.0/gguf.QK))
+		iq4nlBlock(dst[b*iq4nlBytes:(b+1)*iq4nlBytes], x, &w)
+	}
+}
+
+// iq4nlBlock encodes the 32 values x with the search weights w into the
+// block y: the scale from iq4nlScale, stored as fp16, and each level the grid
+// point nearest to x/d with the unrounded d.
+func iq4nlBlock(y []byte, x []float32, w *[gguf.QK]float32) {
+	d := iq4nlScale(x, w)
+	binary.LittleEndian.PutUint16(y, FP32ToFP16(d))
+	id := inverseOrZero(d)
+	for j := range gguf.QK / 2 {
+		lo := iq4nlIndex(float32(id * x[j]))
+		hi := iq4nlIndex(float32(id * x[j+gguf.QK/2]))
+		y[2+j] = byte(lo) | byte(hi)<<4
 	}
 }
 
@@ -63,29 +89,29 @@ func DequantizeIQ4_NL(dst []float32, src []byte) {
 }
 
 // iq4nlScale returns the scale of one block of 32 values, unrounded, as
-// quantize_row_iq4_nl_impl finds it with ntry 7 and weights w = x²: starting
+// quantize_row_iq4_nl_impl finds it with ntry 7 and the weights w: starting
 // from d = max/127 (max the element of largest magnitude, sign kept, the
 // first on a tie), then for each inverse scale (v - 127)/max, v = -7..7, the
 // levels are the nearest grid points and the least-squares scale
 // Σw·q·x / Σw·q² replaces d when it explains more of Σw·x² (strictly more,
 // so the earlier candidate wins a tie). A block whose largest magnitude is
-// below ggml's GROUP_MAX_EPS (1e-15) gets 0.
-func iq4nlScale(x []float32) float32 {
-	var w [gguf.QK]float32
-	for j, v := range x[:gguf.QK] {
-		w[j] = float32(v * v)
-	}
+// below ggml's GROUP_MAX_EPS (1e-15) gets 0, and so does one whose weights
+// are all zero (c392e50 stores NaN there, see importance.go).
+func iq4nlScale(x []float32, w *[gguf.QK]float32) float32 {
 	max, amax := signedAbsMax(x[:gguf.QK])
 	if amax < 1e-15 {
 		return 0
 	}
 	// C: d = -max/values[0]; its levels use id = 1/d.
-	sumqx, sumq2 := iq4nlSums(x, &w, 1/(-max/iq4nlValues[0]))
+	sumqx, sumq2 := iq4nlSums(x, w, 1/(-max/iq4nlValues[0]))
+	if !(sumq2 > 0) {
+		return 0
+	}
 	d := sumqx / sumq2
 	best := float32(d * sumqx)
 	for itry := -iq4nlTries; itry <= iq4nlTries; itry++ {
 		// C: (itry + values[0]) is an int, converted then divided.
-		sumqx, sumq2 := iq4nlSums(x, &w, float32(itry-127)/max)
+		sumqx, sumq2 := iq4nlSums(x, w, float32(itry-127)/max)
 		if sumq2 > 0 && float32(sumqx*sumqx) > float32(best*sumq2) {
 			d = sumqx / sumq2
 			best = float32(d * sumqx)

@@ -18,7 +18,9 @@ import (
 // blocks differ; with no fusion all are identical.)
 
 // searchScaleMin picks the scale and min for the values x with weights w
-// (len(w) == len(x)), as make_qkx2_quants does. The first candidate is
+// (len(w) == len(x)), as make_qkx2_quants does, and as make_qkx3_quants does
+// given weights (the importance-weighted searches: the two differ only when
+// weights is NULL, which Nibble never passes). The first candidate is
 // d = (max−min)/nmax with min the smallest element (or 0 if all are
 // positive); then for k = 0..nstep, levels l = round((x−min)·iscale) with
 // iscale = (rmin + rdelta·k + nmax)/(max−min), clamped to [0, nmax], get
@@ -233,8 +235,140 @@ func quantizeK4SuperBlock(hdr []byte, x []float32, nmax int, rmin float32, nstep
 	binary.LittleEndian.PutUint16(hdr[k4D:], FP32ToFP16(maxSc/63))
 	binary.LittleEndian.PutUint16(hdr[k4DMin:], FP32ToFP16(maxMin/63))
 
+	k4Requantize(hdr, x, nmax, L)
+}
+
+// quantizeK4SuperBlockWeighted is quantizeK4SuperBlock with importance
+// weights qw (one per element of x), as quantize_row_q4_K_impl and
+// quantize_row_q5_K_impl do: search weights qw·sqrt(σ² + x²) with σ² twice
+// the mean square of the super-block, a finer scale-and-min search (37
+// candidates from rmin −0.9 in steps of 0.05), and the 6-bit scales and mins
+// from searchScalePositive weighted by each sub-block's total weight. clamp
+// caps the 6-bit levels at 63, as only the Q5_K code does.
+func quantizeK4SuperBlockWeighted(hdr []byte, x, qw []float32, nmax int, clamp bool, L *[gguf.QK_K]uint8) {
+	var (
+		w                [k4SubSize]float32
+		laux             [k4SubSize]uint8
+		scales, mins, sw [k4SubCount]float32
+		ls, lm           [k4SubCount]uint8
+	)
+	sigma2 := 2 * sumSquares(x[:gguf.QK_K]) / gguf.QK_K
+	for j := range k4SubCount {
+		sub := x[j*k4SubSize : (j+1)*k4SubSize]
+		importanceWeights(w[:], sub, qw[j*k4SubSize:], sigma2)
+		sw[j] = sum(w[:])
+		scales[j], mins[j] = searchScaleMin(sub, w[:], nmax, -0.9, 0.05, 36, false, L[j*k4SubSize:], laux[:])
+	}
+	d := searchScalePositive(scales[:], sw[:], 63, ls[:])
+	dmin := searchScalePositive(mins[:], sw[:], 63, lm[:])
+	packed := hdr[k4Scales:k4Header]
+	for j := range k4SubCount {
+		if clamp {
+			ls[j], lm[j] = min(63, ls[j]), min(63, lm[j])
+		}
+		packScaleMinK4(packed, j, ls[j], lm[j])
+	}
+	binary.LittleEndian.PutUint16(hdr[k4D:], FP32ToFP16(d))
+	binary.LittleEndian.PutUint16(hdr[k4DMin:], FP32ToFP16(dmin))
+	k4Requantize(hdr, x, nmax, L)
+}
+
+// k4Requantize recomputes the levels L of the super-block x with the scales
+// and mins stored in its header hdr.
+func k4Requantize(hdr []byte, x []float32, nmax int, L *[gguf.QK_K]uint8) {
 	sd, sm := k4SubScalesMins(hdr)
 	for j := range k4SubCount {
 		asymRequantize(x[j*k4SubSize:(j+1)*k4SubSize], nmax, sd[j], sm[j], L[j*k4SubSize:])
 	}
+}
+
+// searchScalePositive quantizes the non-negative values x (the sub-block
+// scales or mins of a super-block) to levels 0..nmax with weights w, as
+// make_qp_quants does: d = max/nmax and the 8 neighbouring inverse scales
+// (nmax ± 0.1·k)/max are tried, the one with the smallest weighted squared
+// error kept; then up to 5 passes move single levels to where the
+// least-squares scale of the others puts them whenever that increases
+// (Σw·x·l)²/Σw·l². It writes the levels into L (len(L) == len(x)) and
+// returns the least-squares scale Σw·x·l/Σw·l², 0 when that is 0/0 (see
+// importance.go). All-zero x gives 0 and L all 0.
+//
+// As in C, the levels live in bytes: a negative x (which the callers never
+// pass) wraps to a large level rather than clamping to 0.
+func searchScalePositive(x, w []float32, nmax int, L []uint8) float32 {
+	n := len(x)
+	w, L = w[:n], L[:n]
+	var xmax float32
+	for _, v := range x {
+		if !(xmax > v) { // C's MAX(max, x): a NaN is taken
+			xmax = v
+		}
+	}
+	if xmax == 0 {
+		clear(L)
+		return 0
+	}
+	iscale := float32(nmax) / xmax
+	for i, v := range x {
+		L[i] = uint8(nearestInt(iscale * v))
+	}
+	scale := 1 / iscale
+	var best float32
+	for i, v := range x {
+		diff := v - float32(scale*float32(L[i]))
+		best += float32(w[i] * diff * diff)
+	}
+	for k := -4; k <= 4; k++ {
+		if k == 0 {
+			continue
+		}
+		is := (float32(float32(0.1)*float32(k)) + float32(nmax)) / xmax
+		s := 1 / is
+		var mse float32
+		for i, v := range x {
+			l := min(nmax, nearestInt(is*v))
+			diff := v - float32(s*float32(l))
+			mse += float32(w[i] * diff * diff)
+		}
+		if mse < best {
+			best, iscale = mse, is
+		}
+	}
+	var sumlx, suml2 float32
+	for i, v := range x {
+		l := min(nmax, nearestInt(iscale*v))
+		L[i] = uint8(l)
+		fl := float32(l)
+		sumlx += float32(w[i] * v * fl)
+		suml2 += float32(w[i] * fl * fl)
+	}
+	for range 5 {
+		changed := false
+		for i, v := range x {
+			fl := float32(L[i])
+			slx := sumlx - float32(w[i]*v*fl)
+			sl2 := suml2 - float32(w[i]*fl*fl)
+			if !(slx > 0 && sl2 > 0) {
+				continue
+			}
+			newL := min(nmax, nearestInt(v*sl2/slx))
+			if newL == int(L[i]) {
+				continue
+			}
+			fn := float32(newL)
+			slx += float32(w[i] * v * fn)
+			sl2 += float32(w[i] * fn * fn)
+			if slx*slx*suml2 > sumlx*sumlx*sl2 {
+				L[i] = uint8(newL)
+				sumlx, suml2 = slx, sl2
+				changed = true
+			}
+		}
+		if !changed {
+			break
+		}
+	}
+	if !(suml2 > 0) {
+		return 0
+	}
+	return sumlx / suml2
 }

@@ -134,7 +134,7 @@ func TestScaleSearchesImprove(t *testing.T) {
 			xmax, _ := signedAbsMax(x)
 			iscale := float32(-tc.nmax) / xmax
 			symLevels(x, tc.nmax, iscale, base)
-			sumlx, suml2 := symSums(x, tc.nmax, iscale)
+			sumlx, suml2 := symSums(x, nil, tc.nmax, iscale)
 			e0 := symWeightedErr(x, base, tc.nmax, sumlx/suml2)
 			e := symWeightedErr(x, L, tc.nmax, s)
 			// The searches compare float32 sums, so allow float32 noise

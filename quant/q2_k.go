@@ -73,21 +73,62 @@ func QuantizeQ2_K(dst []byte, src []float32) {
 		}
 		binary.LittleEndian.PutUint16(y[q2KD:], FP32ToFP16(d))
 		binary.LittleEndian.PutUint16(y[q2KDMin:], FP32ToFP16(dmin))
+		q2KFinish(y, x, &L)
+	}
+}
 
-		// Re-round with the scales and mins as stored.
-		d = FP16ToFP32(binary.LittleEndian.Uint16(y[q2KD:]))
-		dmin = FP16ToFP32(binary.LittleEndian.Uint16(y[q2KDMin:]))
+// QuantizeQ2_KWeighted encodes one row src into Q2_K blocks with the
+// importance weights qw (one per element of src), as llama.cpp's
+// quantize_row_q2_K_impl does (llama-quantize with an importance matrix):
+// search weights qw·sqrt(σ² + x²), σ² the mean square of the super-block; a
+// scale-and-min search per sub-block of 16 with 37 candidates and the squared
+// error; the 16 scales and the 16 mins quantized to 4 bits by
+// searchScalePositive, weighted by each sub-block's total weight; then the
+// levels recomputed with the scales as stored. len(src) must be a multiple of
+// 256 and len(dst) 84 bytes per 256 values.
+func QuantizeQ2_KWeighted(dst []byte, src, qw []float32) {
+	var (
+		L                [gguf.QK_K]uint8
+		laux             [q2KSubSize]uint8
+		w                [q2KSubSize]float32
+		scales, mins, sw [gguf.QK_K / q2KSubSize]float32
+		ls, lm           [gguf.QK_K / q2KSubSize]uint8
+	)
+	for b := range len(src) / gguf.QK_K {
+		x := src[b*gguf.QK_K : (b+1)*gguf.QK_K]
+		y := dst[b*q2KBytes : (b+1)*q2KBytes]
+		sigma2 := sumSquares(x) / gguf.QK_K
 		for j := range scales {
-			sd, sm := float32(d*float32(sc[j]&0xf)), float32(dmin*float32(sc[j]>>4))
-			asymRequantize(x[j*q2KSubSize:(j+1)*q2KSubSize], 3, sd, sm, L[j*q2KSubSize:])
+			sub := x[j*q2KSubSize : (j+1)*q2KSubSize]
+			importanceWeights(w[:], sub, qw[b*gguf.QK_K+j*q2KSubSize:], sigma2)
+			sw[j] = sum(w[:])
+			scales[j], mins[j] = searchScaleMin(sub, w[:], 3, -0.9, 0.05, 36, false, L[j*q2KSubSize:], laux[:])
 		}
+		d := searchScalePositive(scales[:], sw[:], 15, ls[:])
+		dmin := searchScalePositive(mins[:], sw[:], 15, lm[:])
+		binary.LittleEndian.PutUint16(y[q2KD:], FP32ToFP16(d))
+		binary.LittleEndian.PutUint16(y[q2KDMin:], FP32ToFP16(dmin))
+		for j := range scales {
+			y[j] = ls[j] | lm[j]<<4
+		}
+		q2KFinish(y, x, &L)
+	}
+}
 
-		for h := range 2 {
-			qs := y[q2KQs+32*h : q2KQs+32*h+32]
-			q := L[128*h : 128*h+128]
-			for l := range qs {
-				qs[l] = q[l] | q[l+32]<<2 | q[l+64]<<4 | q[l+96]<<6
-			}
+// q2KFinish re-rounds the levels L of the super-block x with the scales,
+// mins, d and dmin already stored in y, and packs them into y's qs.
+func q2KFinish(y []byte, x []float32, L *[gguf.QK_K]uint8) {
+	d := FP16ToFP32(binary.LittleEndian.Uint16(y[q2KD:]))
+	dmin := FP16ToFP32(binary.LittleEndian.Uint16(y[q2KDMin:]))
+	for j, sc := range y[:q2KQs] {
+		sd, sm := float32(d*float32(sc&0xf)), float32(dmin*float32(sc>>4))
+		asymRequantize(x[j*q2KSubSize:(j+1)*q2KSubSize], 3, sd, sm, L[j*q2KSubSize:])
+	}
+	for h := range 2 {
+		qs := y[q2KQs+32*h : q2KQs+32*h+32]
+		q := L[128*h : 128*h+128]
+		for l := range qs {
+			qs[l] = q[l] | q[l+32]<<2 | q[l+64]<<4 | q[l+96]<<6
 		}
 	}
 }

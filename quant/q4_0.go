@@ -39,6 +39,29 @@ func QuantizeQ4_0(dst []byte, src []float32) {
 	}
 }
 
+// QuantizeQ4_0Weighted encodes one row src into Q4_0 blocks with the
+// importance weights qw (one per element of src), as llama.cpp's
+// quantize_row_q4_0_impl does (llama-quantize with an importance matrix):
+// each block's scale comes from searchScaleSymWeighted with weights
+// qw·sqrt(σ² + x²), σ² the mean square of the whole row, instead of
+// max/-8. len(src) must be a multiple of 32 and len(dst) 18 bytes per 32
+// values.
+func QuantizeQ4_0Weighted(dst []byte, src, qw []float32) {
+	var w [gguf.QK]float32
+	var L [gguf.QK]int8
+	sigma2 := sumSquares(src) / float32(len(src))
+	for b := range len(src) / gguf.QK {
+		x := src[b*gguf.QK : (b+1)*gguf.QK]
+		y := dst[b*q4_0Bytes : (b+1)*q4_0Bytes]
+		importanceWeights(w[:], x, qw[b*gguf.QK:], sigma2)
+		d := searchScaleSymWeighted(x, w[:], 8, L[:])
+		binary.LittleEndian.PutUint16(y, FP32ToFP16(d))
+		for j := range gguf.QK / 2 {
+			y[2+j] = byte(L[j]) | byte(L[j+gguf.QK/2])<<4
+		}
+	}
+}
+
 // DequantizeQ4_0 decodes Q4_0 blocks: len(src) must be 18 bytes per 32
 // values of dst.
 func DequantizeQ4_0(dst []float32, src []byte) {

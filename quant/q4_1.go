@@ -39,6 +39,30 @@ func QuantizeQ4_1(dst []byte, src []float32) {
 	}
 }
 
+// QuantizeQ4_1Weighted encodes one row src into Q4_1 blocks with the
+// importance weights qw (one per element of src), as llama.cpp's
+// quantize_row_q4_1_impl does (llama-quantize with an importance matrix):
+// each block's scale and min come from searchScaleMin with weights
+// qw·sqrt(σ² + x²), σ² the mean square of the whole row, instead of the
+// block's range. len(src) must be a multiple of 32 and len(dst) 20 bytes per
+// 32 values.
+func QuantizeQ4_1Weighted(dst []byte, src, qw []float32) {
+	var w [gguf.QK]float32
+	var L, laux [gguf.QK]uint8
+	sigma2 := sumSquares(src) / float32(len(src))
+	for b := range len(src) / gguf.QK {
+		x := src[b*gguf.QK : (b+1)*gguf.QK]
+		y := dst[b*q4_1Bytes : (b+1)*q4_1Bytes]
+		importanceWeights(w[:], x, qw[b*gguf.QK:], sigma2)
+		d, m := searchScaleMin(x, w[:], 15, -0.9, 0.05, 36, false, L[:], laux[:])
+		binary.LittleEndian.PutUint16(y, FP32ToFP16(d))
+		binary.LittleEndian.PutUint16(y[2:], FP32ToFP16(-m))
+		for j := range gguf.QK / 2 {
+			y[4+j] = L[j] | L[j+gguf.QK/2]<<4
+		}
+	}
+}
+
 // DequantizeQ4_1 decodes Q4_1 blocks: len(src) must be 20 bytes per 32
 // values of dst.
 func DequantizeQ4_1(dst []float32, src []byte) {

@@ -25,11 +25,30 @@ func QuantizeQ4_K(dst []byte, src []float32) {
 	for b := range len(src) / gguf.QK_K {
 		y := dst[b*q4KBytes : (b+1)*q4KBytes]
 		quantizeK4SuperBlock(y, src[b*gguf.QK_K:(b+1)*gguf.QK_K], 15, -1, 20, &L)
-		for p := range 4 {
-			qs := y[k4Header+32*p : k4Header+32*p+32]
-			for l := range qs {
-				qs[l] = L[64*p+l] | L[64*p+32+l]<<4
-			}
+		q4KPack(y, &L)
+	}
+}
+
+// QuantizeQ4_KWeighted encodes one row src into Q4_K blocks with the
+// importance weights qw (one per element of src), as llama.cpp's
+// quantize_row_q4_K_impl does (llama-quantize with an importance matrix; see
+// quantizeK4SuperBlockWeighted). len(src) must be a multiple of 256 and
+// len(dst) 144 bytes per 256 values.
+func QuantizeQ4_KWeighted(dst []byte, src, qw []float32) {
+	var L [gguf.QK_K]uint8
+	for b := range len(src) / gguf.QK_K {
+		y := dst[b*q4KBytes : (b+1)*q4KBytes]
+		quantizeK4SuperBlockWeighted(y, src[b*gguf.QK_K:(b+1)*gguf.QK_K], qw[b*gguf.QK_K:], 15, false, &L)
+		q4KPack(y, &L)
+	}
+}
+
+// q4KPack packs the levels L (0..15) into the qs of the block y.
+func q4KPack(y []byte, L *[gguf.QK_K]uint8) {
+	for p := range 4 {
+		qs := y[k4Header+32*p : k4Header+32*p+32]
+		for l := range qs {
+			qs[l] = L[64*p+l] | L[64*p+32+l]<<4
 		}
 	}
 }

@@ -31,15 +31,34 @@ func QuantizeQ5_K(dst []byte, src []float32) {
 	for b := range len(src) / gguf.QK_K {
 		y := dst[b*q5KBytes : (b+1)*q5KBytes]
 		quantizeK4SuperBlock(y, src[b*gguf.QK_K:(b+1)*gguf.QK_K], 31, -0.5, 15, &L)
-		qh := y[q5KQh:q5KQs]
-		clear(qh)
-		for p := range 4 {
-			qs := y[q5KQs+32*p : q5KQs+32*p+32]
-			for l := range qs {
-				l1, l2 := L[64*p+l], L[64*p+32+l]
-				qh[l] |= l1>>4<<(2*p) | l2>>4<<(2*p+1)
-				qs[l] = l1&0xf | l2<<4
-			}
+		q5KPack(y, &L)
+	}
+}
+
+// QuantizeQ5_KWeighted encodes one row src into Q5_K blocks with the
+// importance weights qw (one per element of src), as llama.cpp's
+// quantize_row_q5_K_impl does (llama-quantize with an importance matrix; see
+// quantizeK4SuperBlockWeighted). len(src) must be a multiple of 256 and
+// len(dst) 176 bytes per 256 values.
+func QuantizeQ5_KWeighted(dst []byte, src, qw []float32) {
+	var L [gguf.QK_K]uint8
+	for b := range len(src) / gguf.QK_K {
+		y := dst[b*q5KBytes : (b+1)*q5KBytes]
+		quantizeK4SuperBlockWeighted(y, src[b*gguf.QK_K:(b+1)*gguf.QK_K], qw[b*gguf.QK_K:], 31, true, &L)
+		q5KPack(y, &L)
+	}
+}
+
+// q5KPack packs the levels L (0..31) into the qh and qs of the block y.
+func q5KPack(y []byte, L *[gguf.QK_K]uint8) {
+	qh := y[q5KQh:q5KQs]
+	clear(qh)
+	for p := range 4 {
+		qs := y[q5KQs+32*p : q5KQs+32*p+32]
+		for l := range qs {
+			l1, l2 := L[64*p+l], L[64*p+32+l]
+			qh[l] |= l1>>4<<(2*p) | l2>>4<<(2*p+1)
+			qs[l] = l1&0xf | l2<<4
 		}
 	}
 }

@@ -32,7 +32,18 @@ const (
 // scales are quantized to int8 against the one of largest magnitude (which
 // maps to -128), and the values are then re-rounded with those stored scales.
 // len(src) must be a multiple of 256 and len(dst) 210 bytes per 256 values.
-func QuantizeQ6_K(dst []byte, src []float32) {
+func QuantizeQ6_K(dst []byte, src []float32) { quantizeQ6K(dst, src, nil) }
+
+// QuantizeQ6_KWeighted encodes one row src into Q6_K blocks with the
+// importance weights qw (one per element of src), as llama.cpp's
+// quantize_row_q6_K_impl does (llama-quantize with an importance matrix): as
+// QuantizeQ6_K, with qw itself, not x², as the weights of each sub-block's
+// scale search. len(src) must be a multiple of 256 and len(dst) 210 bytes per
+// 256 values.
+func QuantizeQ6_KWeighted(dst []byte, src, qw []float32) { quantizeQ6K(dst, src, qw) }
+
+// quantizeQ6K is QuantizeQ6_K with the search weights qw, nil for x².
+func quantizeQ6K(dst []byte, src, qw []float32) {
 	var L [gguf.QK_K]int8
 	var scales [gguf.QK_K / q6KSubSize]float32
 	for b := range len(src) / gguf.QK_K {
@@ -40,7 +51,11 @@ func QuantizeQ6_K(dst []byte, src []float32) {
 		y := dst[b*q6KBytes : (b+1)*q6KBytes]
 
 		for j := range scales {
-			scales[j] = searchScaleSym(x[j*q6KSubSize:(j+1)*q6KSubSize], 32, L[j*q6KSubSize:(j+1)*q6KSubSize])
+			var w []float32
+			if qw != nil {
+				w = qw[b*gguf.QK_K+j*q6KSubSize : b*gguf.QK_K+(j+1)*q6KSubSize]
+			}
+			scales[j] = searchScaleSymWeighted(x[j*q6KSubSize:(j+1)*q6KSubSize], w, 32, L[j*q6KSubSize:(j+1)*q6KSubSize])
 		}
 		maxScale, maxAbsScale := signedAbsMax(scales[:])
 		if maxAbsScale < groupMaxEpsSym {

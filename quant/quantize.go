@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -27,6 +28,72 @@ type Options struct {
 	// chunk of rows, from worker goroutines but never concurrently. It must
 	// return quickly; it does not need to be goroutine-safe itself.
 	Progress func(Progress)
+	// Importance, if set, is an importance matrix: tensors it has weights
+	// for are quantized with llama.cpp's importance-weighted searches.
+	Importance *Importance
+}
+
+// Importance is an importance matrix (llama.cpp's imatrix) as QuantizeFile
+// uses it, independent of the file it was read from.
+type Importance struct {
+	// Weights returns the importance of each input column of the named
+	// tensor (the mean squared activation it met; one value per element of
+	// a row, for a 3-D tensor one such run per matrix), or nil when the
+	// matrix has no entry for it. It is called once per tensor, from the
+	// goroutine running QuantizeFile, and the result is only read.
+	Weights func(tensorName string) []float32
+	// What llama-quantize records in the output's metadata:
+	File    string // quantize.imatrix.file: the matrix's path as given
+	Dataset string // quantize.imatrix.dataset: its calibration text; omitted if ""
+	Entries int    // quantize.imatrix.entries_count: the number of tensors it covers
+	Chunks  int    // quantize.imatrix.chunks_count: calibration chunks; omitted if 0
+}
+
+// metadata returns the quantize.imatrix.* keys llama-quantize writes, in its
+// order: strings cut to 127 bytes as its fixed-size override buffer does,
+// counts as int32.
+func (im *Importance) metadata() []gguf.KV {
+	cut := func(s string) string { return s[:min(len(s), 127)] }
+	kvs := []gguf.KV{{Key: "quantize.imatrix.file", Value: gguf.String(cut(im.File))}}
+	if im.Dataset != "" {
+		kvs = append(kvs, gguf.KV{Key: "quantize.imatrix.dataset", Value: gguf.String(cut(im.Dataset))})
+	}
+	kvs = append(kvs, gguf.KV{Key: "quantize.imatrix.entries_count", Value: gguf.Int32(int32(im.Entries))})
+	if im.Chunks > 0 {
+		kvs = append(kvs, gguf.KV{Key: "quantize.imatrix.chunks_count", Value: gguf.Int32(int32(im.Chunks))})
+	}
+	return kvs
+}
+
+// weights returns the importance weights for tensor t, nil when there are
+// none, checked the way llama-quantize checks them: one value per column
+// (per matrix of a 3-D tensor), all finite. A wrong count is an error, except
+// for token_embd.weight, which is then quantized without weights (llama.cpp
+// excuses it: an imatrix may hold an entry of another shape for it).
+func (im *Importance) weights(t gguf.TensorInfo) ([]float32, error) {
+	if im == nil || im.Weights == nil {
+		return nil, nil
+	}
+	w := im.Weights(t.Name)
+	if w == nil {
+		return nil, nil
+	}
+	want := t.Dims[0]
+	if len(t.Dims) > 2 {
+		want *= t.Dims[2]
+	}
+	if uint64(len(w)) != want {
+		if t.Name == "token_embd.weight" {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("importance matrix has %d values for %s, which needs %d", len(w), t.Name, want)
+	}
+	for _, v := range w {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return nil, fmt.Errorf("importance matrix entry for %s holds a non-finite value %v", t.Name, v)
+		}
+	}
+	return w, nil
 }
 
 // Progress reports how far a QuantizeFile call has come.
@@ -42,6 +109,7 @@ type Progress struct {
 type Result struct {
 	Tensors     int   // tensors written
 	Quantized   int   // tensors whose type changed
+	Weighted    int   // of those, quantized with importance weights
 	InputBytes  int64 // tensor data read
 	OutputBytes int64 // size of the written file
 	// Requantized is true when some input weights were already quantized:
@@ -51,10 +119,12 @@ type Result struct {
 }
 
 // QuantizeFile writes a copy of the GGUF model at in to out with the tensor
-// types opts.Mix chooses, the way llama-quantize does (no importance matrix):
-// the same type per tensor, byte-identical blocks, the metadata copied with
-// general.file_type and general.quantization_version set, tensors in
-// llama-quantize's order. The model is streamed one tensor at a time; the
+// types opts.Mix chooses, the way llama-quantize does: the same type per
+// tensor, byte-identical blocks without an importance matrix, the metadata
+// copied with general.file_type and general.quantization_version set (and
+// quantize.imatrix.* with one), tensors in llama-quantize's order. An
+// importance matrix changes the blocks, never the types chosen: llama.cpp's
+// choice depends on it only for mixes Nibble does not offer (IQ3_XXS). The model is streamed one tensor at a time; the
 // output appears under its name only when complete, so a failure or a
 // cancelled ctx leaves nothing behind. out must not be in.
 func QuantizeFile(ctx context.Context, in, out string, opts Options) (Result, error) {
@@ -85,12 +155,17 @@ func QuantizeFile(ctx context.Context, in, out string, opts Options) (Result, er
 	if err := w.CopyKV(src); err != nil {
 		return Result{}, err
 	}
-	// Like llama.cpp, set these two keys last, so that a file we write is
-	// byte-identical to llama-quantize's.
-	for _, kv := range []gguf.KV{
+	// Like llama.cpp, set these keys last (the imatrix ones are its
+	// overrides, applied after), so that a file we write is byte-identical
+	// to llama-quantize's.
+	kvs := []gguf.KV{
 		{Key: "general.quantization_version", Value: gguf.Uint32(QuantizationVersion)},
 		{Key: "general.file_type", Value: gguf.Uint32(opts.Mix.FileType)},
-	} {
+	}
+	if opts.Importance != nil {
+		kvs = append(kvs, opts.Importance.metadata()...)
+	}
+	for _, kv := range kvs {
 		if err := w.DeleteKV(kv.Key); err != nil {
 			return Result{}, err
 		}
@@ -126,7 +201,21 @@ func QuantizeFile(ctx context.Context, in, out string, opts Options) (Result, er
 	for k, i := range order {
 		t := src.Tensors[i]
 		p.Tensor, p.Name = k, t.Name
-		data, err := c.convert(ctx, t, src.TensorData(t), plan[i], &p, opts.Progress)
+		var weights []float32
+		if plan[i] != t.Type {
+			// Checked for every converted tensor, as llama-quantize does,
+			// even when its new type makes no use of the weights.
+			if weights, err = opts.Importance.weights(t); err != nil {
+				return Result{}, fmt.Errorf("quantize %s: %w", in, err)
+			}
+			if formats[plan[i]].quantizeWeighted == nil {
+				weights = nil
+			}
+			if weights != nil {
+				res.Weighted++
+			}
+		}
+		data, err := c.convert(ctx, t, src.TensorData(t), plan[i], weights, &p, opts.Progress)
 		if err != nil {
 			return Result{}, fmt.Errorf("quantize %s: %w", t.Name, err)
 		}
@@ -162,9 +251,16 @@ type converter struct {
 // load and report progress smoothly on big tensors.
 const rowsPerChunk = 16
 
+// convert converts the tensor t, whose bytes are data, to the type to. With
+// weights (one run of len width per matrix: per Dims[1] rows) each row is
+// quantized with its matrix's importance weights.
 func (c *converter) convert(ctx context.Context, t gguf.TensorInfo, data []byte, to gguf.Type,
-	p *Progress, progress func(Progress)) ([]byte, error) {
+	weights []float32, p *Progress, progress func(Progress)) ([]byte, error) {
 	width, rows := int(t.Dims[0]), int(t.Rows())
+	matrixRows := rows
+	if len(t.Dims) > 1 {
+		matrixRows = int(t.Dims[1])
+	}
 	if to == t.Type {
 		p.BytesDone += int64(len(data))
 		if progress != nil {
@@ -216,7 +312,12 @@ func (c *converter) convert(ctx context.Context, t gguf.TensorInfo, data []byte,
 						}
 						x = scratch
 					}
-					formats[to].quantize(out[r*outRow:(r+1)*outRow], x)
+					if weights != nil {
+						m := r / matrixRows
+						formats[to].quantizeWeighted(out[r*outRow:(r+1)*outRow], x, weights[m*width:(m+1)*width])
+					} else {
+						formats[to].quantize(out[r*outRow:(r+1)*outRow], x)
+					}
 				}
 				mu.Lock()
 				p.BytesDone += int64((last - first) * inRow)
