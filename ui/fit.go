@@ -217,7 +217,11 @@ func (v *fitView) refresh() {
 	case chosen.Existing != nil:
 		v.chosen.SetText(fmt.Sprintf("You already have %s in your library: no need to make it again.", chosen.Type))
 	default:
-		v.chosen.SetText(fmt.Sprintf("%s — %s.\n%s · %s.", chosen.Type, chosen.Description, capitalize(string(chosen.Quality)), chosen.Summary()))
+		tuned := ""
+		if chosen.Tuned {
+			tuned = " Nibble first tunes it on a sample text, to keep more quality."
+		}
+		v.chosen.SetText(fmt.Sprintf("%s — %s.%s\n%s · %s.", chosen.Type, chosen.Description, tuned, capitalize(string(chosen.Quality)), chosen.Summary()))
 	}
 	moved = setVisible(v.chat, chosen != nil && chosen.Existing != nil && !making) || moved
 	if chosen == nil || chosen.Existing != nil || making {

@@ -58,7 +58,15 @@ func TestFitMakeAndChat(t *testing.T) {
 	if !slices.Contains(labels(w), "Made from your F32 file, the most precise version you have, so the new file loses as little as possible.") {
 		t.Errorf("source not named: %q", labels(w))
 	}
+	// The app says which levels it tunes with an importance matrix.
+	chooseLevel(t, v, "Q4_K_M")
+	if !strings.Contains(v.chosen.Text, "tunes it on a sample text") {
+		t.Errorf("Q4_K_M chosen: %q, want it to say it is tuned first", v.chosen.Text)
+	}
 	chooseLevel(t, v, "Q8_0")
+	if strings.Contains(v.chosen.Text, "tunes") {
+		t.Errorf("Q8_0 chosen: %q; Q8_0 uses no importance matrix", v.chosen.Text)
+	}
 
 	var shown []string // the progress texts shown
 	v.fit.Listen(func() {
@@ -89,7 +97,7 @@ func TestFitCancel(t *testing.T) {
 	chooseLevel(t, v, "Q4_0")
 	var once sync.Once
 	v.fit.Listen(func() {
-		if p, making := v.fit.Making(); making && p.Tensors > 0 {
+		if p, making := v.fit.Making(); making && p.Quant.Tensors > 0 {
 			// The making waits until the window has tapped Cancel.
 			once.Do(func() {
 				tapped := make(chan struct{})

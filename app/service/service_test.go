@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"nibble/engine/gguf"
 	"os"
 	"path/filepath"
 	"testing"
@@ -135,8 +136,14 @@ func TestAdvise(t *testing.T) {
 func TestMakeVariant(t *testing.T) {
 	s, vs := newService(t, "ts5m-F32")
 	var last quant.Progress
-	calls := 0
-	v, res, err := s.MakeVariant(context.Background(), vs[0], "q8_0", func(p quant.Progress) { last = p; calls++ })
+	calls, studied := 0, 0
+	v, res, err := s.MakeVariant(context.Background(), vs[0], "q8_0", func(p VariantProgress) {
+		if p.Studying {
+			studied++
+		}
+		last = p.Quant
+		calls++
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,8 +151,8 @@ func TestMakeVariant(t *testing.T) {
 	if v.Level != "Q8_0" || !v.Owned || v.QuantizedFrom != vs[0].ID || filepath.Dir(v.Path) != dir || v.Size != res.OutputBytes {
 		t.Errorf("made %+v (%+v)", v, res)
 	}
-	if calls == 0 || last.BytesDone != last.BytesTotal || last.Tensor != last.Tensors-1 {
-		t.Errorf("%d progress calls, last %+v", calls, last)
+	if calls == 0 || studied != 0 || last.BytesDone != last.BytesTotal || last.Tensor != last.Tensors-1 {
+		t.Errorf("%d progress calls (%d studying Q8_0, which uses no importance), last %+v", calls, studied, last)
 	}
 	e, err := s.Catalog.Lookup("tinystories-5m")
 	if err != nil || len(e.Variants) != 2 {
@@ -171,13 +178,38 @@ func TestMakeVariant(t *testing.T) {
 	}
 }
 
+// TestMakeVariantImportance: a K-quant level is made with an importance
+// matrix from the shipped calibration text, studied first, and the file
+// records it as llama-quantize records its imatrix.
+func TestMakeVariantImportance(t *testing.T) {
+	s, vs := newService(t, "ts5m-F32")
+	studied := 0
+	v, res, err := s.MakeVariant(context.Background(), vs[0], "Q4_K_M", func(p VariantProgress) {
+		if p.Studying {
+			studied = p.Chunk
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := gguf.Open(v.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	dataset, _ := f.String("quantize.imatrix.dataset")
+	if studied == 0 || res.Weighted == 0 || dataset != CalibrationName {
+		t.Errorf("%d chunks studied, %d tensors weighted, dataset %q", studied, res.Weighted, dataset)
+	}
+}
+
 // TestMakeVariantCancel: cancelling mid-way leaves no file and no entry.
 func TestMakeVariantCancel(t *testing.T) {
 	s, vs := newService(t, "ts5m-F32")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	_, _, err := s.MakeVariant(ctx, vs[0], "Q4_0", func(p quant.Progress) {
-		if p.BytesDone > 0 {
+	_, _, err := s.MakeVariant(ctx, vs[0], "Q4_0", func(p VariantProgress) {
+		if p.Quant.BytesDone > 0 {
 			cancel()
 		}
 	})

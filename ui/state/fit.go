@@ -13,7 +13,6 @@ import (
 	"nibble/app/service"
 	"nibble/catalog"
 	"nibble/engine/hw"
-	"nibble/quant"
 	"nibble/quant/advise"
 )
 
@@ -177,6 +176,9 @@ type FitLevel struct {
 	// Existing is the library's variant at this level, if it has one: no
 	// need to make it again.
 	Existing *catalog.Variant
+	// Tuned says Make studies the model on a sample text first for this
+	// level (an importance matrix, service.UsesImportance).
+	Tuned bool
 }
 
 // Summary gives the level's figures but quality (l.Quality) in one line:
@@ -195,7 +197,8 @@ func (f *Fit) Levels() []FitLevel {
 	defer f.mu.Unlock()
 	var out []FitLevel
 	for _, l := range f.advice.Levels {
-		fl := FitLevel{Level: l, Description: l.Mix.Description, Recommended: l.Type == f.advice.Recommended}
+		fl := FitLevel{Level: l, Description: l.Mix.Description, Recommended: l.Type == f.advice.Recommended,
+			Tuned: service.UsesImportance(l.Type)}
 		switch {
 		case l.Unavailable != "":
 			fl.Why = "Cannot be made from this model: its shape does not suit this level."
@@ -329,41 +332,57 @@ func largestFileRunningWell(overhead uint64, ram hw.RAM) (uint64, bool) {
 	return lo, true
 }
 
-// MakeProgress is how far Make has come.
+// MakeProgress is how far Make has come: its first phase, when the level
+// uses an importance matrix, studies the model on a sample text (Studying),
+// the second converts it.
 type MakeProgress struct {
-	quant.Progress
-	Elapsed time.Duration
+	service.VariantProgress
+	Elapsed time.Duration // since the phase began
 }
 
-// Fraction is the share of the work done, 0..1.
+// Fraction is the share of the phase's work done, 0..1.
 func (p MakeProgress) Fraction() float64 {
-	if p.BytesTotal <= 0 {
-		return 0
+	switch {
+	case p.Studying && p.Chunks > 0:
+		return float64(p.Chunk) / float64(p.Chunks)
+	case !p.Studying && p.Quant.BytesTotal > 0:
+		return float64(p.Quant.BytesDone) / float64(p.Quant.BytesTotal)
 	}
-	return float64(p.BytesDone) / float64(p.BytesTotal)
+	return 0
 }
 
-// Text puts the progress in words: "Part 12 of 57 (blk.3.attn_q.weight) ·
-// 4.1 MB of 23 MB · about 10 seconds left", the time left estimated from
-// the rate so far.
+// Text puts the progress in words: "Studying the model on a sample text,
+// so the smaller version keeps more of its quality · part 2 of 8 · about 10
+// seconds left", then "Part 12 of 57 (blk.3.attn_q.weight) · 4.1 MB of 23
+// MB · about 10 seconds left", the time left estimated from the rate so far.
 func (p MakeProgress) Text() string {
-	if p.Tensors == 0 {
+	if p.Studying {
+		return fmt.Sprintf("Studying the model on a sample text, so the smaller version keeps more of its quality · part %d of %d · %s",
+			p.Chunk, p.Chunks, p.left(float64(p.Chunk), float64(p.Chunks)))
+	}
+	q := p.Quant
+	if q.Tensors == 0 {
 		return "Starting…"
 	}
-	left := "working out the time left…"
+	return fmt.Sprintf("Part %d of %d (%s) · %s of %s · %s", q.Tensor+1, q.Tensors, q.Name,
+		Bytes(uint64(q.BytesDone)), Bytes(uint64(q.BytesTotal)), p.left(float64(q.BytesDone), float64(q.BytesTotal)))
+}
+
+// left estimates the time left in words from the rate of done of total so
+// far in the phase.
+func (p MakeProgress) left(done, total float64) string {
 	switch {
-	case p.BytesDone >= p.BytesTotal:
-		left = "finishing…"
-	case p.BytesDone > 0 && p.Elapsed >= 500*time.Millisecond:
-		d := time.Duration(float64(p.Elapsed) * float64(p.BytesTotal-p.BytesDone) / float64(p.BytesDone))
-		now := time.Now()
-		left = "about " + humanize.RelTime(now, now.Add(d), "left", "")
+	case total > 0 && done >= total:
+		return "finishing…"
+	case done > 0 && p.Elapsed >= 500*time.Millisecond:
+		d := time.Duration(float64(p.Elapsed) * (total - done) / done)
 		if d < time.Second {
-			left = "almost done"
+			return "almost done"
 		}
+		now := time.Now()
+		return "about " + humanize.RelTime(now, now.Add(d), "left", "")
 	}
-	return fmt.Sprintf("Part %d of %d (%s) · %s of %s · %s", p.Tensor+1, p.Tensors, p.Name,
-		Bytes(uint64(p.BytesDone)), Bytes(uint64(p.BytesTotal)), left)
+	return "working out the time left…"
 }
 
 // Making returns the progress of the Make under way, if any.
@@ -415,9 +434,13 @@ func (f *Fit) Make(ctx context.Context) (catalog.Variant, error) {
 	f.mu.Unlock()
 	f.changed()
 
-	v, _, err := f.svc.MakeVariant(ctx, f.source, name, func(p quant.Progress) {
+	studying := false
+	v, _, err := f.svc.MakeVariant(ctx, f.source, name, func(p service.VariantProgress) {
 		f.mu.Lock()
-		f.progress = MakeProgress{Progress: p, Elapsed: time.Since(start)}
+		if p.Studying != studying { // a new phase: its own time left
+			studying, start = p.Studying, time.Now()
+		}
+		f.progress = MakeProgress{VariantProgress: p, Elapsed: time.Since(start)}
 		announce := time.Since(f.notified) >= 100*time.Millisecond
 		if announce {
 			f.notified = time.Now()

@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"errors"
+	"nibble/app/service"
 	"os"
 	"strings"
 	"testing"
@@ -171,7 +172,7 @@ func TestFitMake(t *testing.T) {
 	}
 	progress := make(chan MakeProgress, 1000)
 	f.Listen(func() {
-		if p, making := f.Making(); making && p.Tensors > 0 {
+		if p, making := f.Making(); making && (p.Studying || p.Quant.Tensors > 0) {
 			select {
 			case progress <- p:
 			default:
@@ -183,17 +184,28 @@ func TestFitMake(t *testing.T) {
 		t.Fatal(err)
 	}
 	close(progress)
+	// Q4_0 is made with an importance matrix: the study of the model comes
+	// first, its chunks in order, then the conversion, its bytes in order.
 	var last MakeProgress
-	n := 0
+	studied, n := 0, 0
 	for p := range progress {
-		if p.BytesDone < last.BytesDone || p.BytesTotal <= 0 || p.BytesTotal > src.Size || n > 0 && p.BytesTotal != last.BytesTotal {
-			t.Errorf("progress went from %+v to %+v", last, p)
+		switch {
+		case p.Studying:
+			if n > 0 || p.Chunk < studied || p.Chunks <= 0 || !strings.HasPrefix(p.Text(), "Studying the model on a sample text") {
+				t.Errorf("study progress %+v after %d conversion reports and %d chunks", p, n, studied)
+			}
+			studied = p.Chunk
+		default:
+			q := p.Quant
+			if q.BytesDone < last.Quant.BytesDone || q.BytesTotal <= 0 || q.BytesTotal > src.Size || n > 0 && q.BytesTotal != last.Quant.BytesTotal {
+				t.Errorf("progress went from %+v to %+v", last, p)
+			}
+			last = p
+			n++
 		}
-		last = p
-		n++
 	}
-	if n == 0 || !strings.HasPrefix(last.Text(), "Part ") {
-		t.Errorf("%d progress reports, last %q", n, last.Text())
+	if studied == 0 || n == 0 || !strings.HasPrefix(last.Text(), "Part ") {
+		t.Errorf("%d chunks studied, %d conversion reports, last %q", studied, n, last.Text())
 	}
 	if v.Level != "Q4_0" || !v.Owned || v.QuantizedFrom != src.ID {
 		t.Errorf("made %+v", v)
@@ -221,7 +233,7 @@ func TestFitCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Listen(func() {
-		if p, making := f.Making(); making && p.Tensors > 0 {
+		if p, making := f.Making(); making && p.Quant.Tensors > 0 {
 			f.Cancel()
 		}
 	})
@@ -243,14 +255,16 @@ func TestFitCancel(t *testing.T) {
 
 func TestMakeProgressText(t *testing.T) {
 	p := func(done int64, elapsed time.Duration) MakeProgress {
-		return MakeProgress{Progress: quant.Progress{Tensor: 11, Tensors: 57, Name: "blk.3.attn_q.weight",
-			BytesDone: done, BytesTotal: 40 << 20}, Elapsed: elapsed}
+		return MakeProgress{VariantProgress: service.VariantProgress{Quant: quant.Progress{Tensor: 11, Tensors: 57,
+			Name: "blk.3.attn_q.weight", BytesDone: done, BytesTotal: 40 << 20}}, Elapsed: elapsed}
 	}
+	study := MakeProgress{VariantProgress: service.VariantProgress{Studying: true, Chunk: 2, Chunks: 8}, Elapsed: 10 * time.Second}
 	for _, tc := range []struct {
 		p    MakeProgress
 		want string
 	}{
 		{MakeProgress{}, "Starting…"},
+		{study, "Studying the model on a sample text, so the smaller version keeps more of its quality · part 2 of 8 · about 30 seconds left"},
 		{p(10<<20, 100*time.Millisecond), "Part 12 of 57 (blk.3.attn_q.weight) · 10 MB of 40 MB · working out the time left…"},
 		{p(10<<20, 10*time.Second), "Part 12 of 57 (blk.3.attn_q.weight) · 10 MB of 40 MB · about 30 seconds left"},
 		{p(20<<20, 3*time.Minute), "Part 12 of 57 (blk.3.attn_q.weight) · 20 MB of 40 MB · about 3 minutes left"},
@@ -263,6 +277,9 @@ func TestMakeProgressText(t *testing.T) {
 	}
 	if f := p(10<<20, 0).Fraction(); f != 0.25 {
 		t.Errorf("fraction %v", f)
+	}
+	if f := study.Fraction(); f != 0.25 {
+		t.Errorf("study fraction %v", f)
 	}
 }
 
