@@ -78,6 +78,8 @@ func commands() []command {
 		{"tokenize", "print the token ids of text read from standard input", runTokenizeCommand},
 		{"logits", "write a model's logits for given token ids (to compare with llama.cpp)", runLogitsCommand},
 		{"bench", "measure prompt and generation speed and peak memory, like llama-bench", runBenchCommand},
+		{"perplexity", "measure how well a model predicts a text, like llama-perplexity", runPerplexityCommand},
+		{"kld", "measure how far a variant's predictions are from its base model's (KL divergence, agreement)", runKLDCommand},
 		{"synth", "write a random-weight model in the shape of a real one, for benchmarks", runSynthCommand},
 		{"screenshots", "developer: save a picture of every screen of the window (make screenshots)", runScreenshotsCommand},
 		{"help", "list the commands, or explain one: nibble help COMMAND", runHelpCommand},

@@ -1,6 +1,8 @@
 // Package assets holds the files Nibble ships inside its binary: the icon
 // (icon.svg is the source; icon.png is made from it with
-// `rsvg-convert -w 512 -h 512 icon.svg -o icon.png`).
+// `rsvg-convert -w 512 -h 512 icon.svg -o icon.png`) and the two texts the
+// app runs models over, the calibration text of importance matrices and the
+// evaluation text of the quality check.
 package assets
 
 import _ "embed"
@@ -18,3 +20,14 @@ var IconPNG []byte
 //
 //go:embed calibration.txt
 var CalibrationText string
+
+// QualityText is the evaluation text of the app's quality check
+// (service.MeasureQuality): about 10 KB of plain, varied English prose —
+// a story, a recipe, a letter, a short explanation of science, a dialogue,
+// instructions, a little history and everyday arithmetic. It was written
+// for Nibble and is original; it is dedicated to the public domain (CC0 1.0):
+// anyone may use it for anything, without asking or naming anyone. It is
+// not the calibration text.
+//
+//go:embed quality.txt
+var QualityText string

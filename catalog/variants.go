@@ -49,6 +49,15 @@ type Quality struct {
 	SameTop   float64   `json:"same_top"`  // fraction of positions with the same most likely token, 0..1
 	PPL       float64   `json:"ppl"`       // perplexity of the evaluation text
 	Measured  time.Time `json:"measured"`
+	// PPLReference is the reference's perplexity of the same text (0:
+	// not measured).
+	PPLReference float64 `json:"ppl_reference,omitempty"`
+	// Multi-step agreement: writing greedily from prompts of the text,
+	// the variant wrote AgreementTokens tokens on average before its first
+	// token different from the reference's, out of AgreementOf (0: not
+	// measured).
+	AgreementTokens float64 `json:"agreement_tokens,omitempty"`
+	AgreementOf     int     `json:"agreement_of,omitempty"`
 }
 
 // Speed is how fast a variant generated on this computer.
