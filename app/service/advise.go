@@ -30,14 +30,17 @@ func (s *Service) Advise(ctx context.Context, v catalog.Variant, ctxLen int) (ad
 // the generation speed nibble bench measured on this file, else on another
 // of its levels (nil: none; source says which, in words), and adds to kld
 // the KL divergences measured on its levels, unless kld already has one for
-// that level (given by the user). A file not in the catalog gives nothing.
+// that level (given by the user) — those measured against an unquantized
+// variant (F32, F16, BF16), as the advisor's figures are. A file not in the
+// catalog gives nothing.
 func Measurements(c *catalog.Catalog, path string, kld map[string]float64) (speed *advise.Speed, source string) {
 	e, others, err := c.LookupFile(path)
 	if err != nil {
 		return nil, ""
 	}
-	for _, v := range append(e.Variants, others...) {
-		if q := v.Quality; q != nil && v.Level != "" {
+	all := append(e.Variants, others...)
+	for _, v := range all {
+		if q := v.Quality; q != nil && v.Level != "" && unquantizedReference(all, q.Reference) {
 			if _, given := kld[v.Level]; !given {
 				kld[v.Level] = q.KLD
 			}
@@ -54,4 +57,18 @@ func Measurements(c *catalog.Catalog, path string, kld map[string]float64) (spee
 		}
 	}
 	return nil, ""
+}
+
+// unquantizedReference tells whether the variant with id among vs is an
+// unquantized one, a reference the advisor's KL divergences can be.
+func unquantizedReference(vs []catalog.Variant, id uint64) bool {
+	for _, v := range vs {
+		if v.ID == id {
+			switch v.Level {
+			case "F32", "F16", "BF16":
+				return true
+			}
+		}
+	}
+	return false
 }

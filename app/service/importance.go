@@ -2,11 +2,11 @@ package service
 
 import (
 	"context"
-	"strings"
 
 	"nibble/engine/gguf"
 	"nibble/engine/model"
 	"nibble/engine/tokenizer"
+	"nibble/quant/eval"
 	"nibble/quant/imatrix"
 )
 
@@ -23,9 +23,8 @@ type ImportanceOptions struct {
 }
 
 // Importance computes the importance matrix of the model at path over text,
-// as llama-imatrix does (imatrix.Collect): the text loses one trailing
-// newline (as llama.cpp's -f does) and is tokenized once with the model's
-// BOS. progress, if not nil, is told the chunks done and their total. It
+// as llama-imatrix does (imatrix.Collect), the text tokenized as
+// llama.cpp reads a -f file (eval.NewText). progress, if not nil, is told the chunks done and their total. It
 // returns the context length it used (ctx is 0 when the default was asked
 // for) with the matrix; a context beyond the model's training context is
 // used as given. Cost: one forward pass of the model over the text's
@@ -40,7 +39,7 @@ func Importance(ctx context.Context, path, text string, o ImportanceOptions, pro
 	if err != nil {
 		return nil, 0, err
 	}
-	tokens := tok.Encode(strings.TrimSuffix(text, "\n"), true, false)
+	t := eval.NewText(tok, text)
 	// Loading costs a metadata scan; memory comes with NewState.
 	m, err := model.Load(f, model.Options{ContextLength: o.Ctx, Threads: o.Threads})
 	if err == nil && o.Ctx == 0 {
@@ -50,12 +49,8 @@ func Importance(ctx context.Context, path, text string, o ImportanceOptions, pro
 	if err != nil {
 		return nil, 0, err
 	}
-	bos := int32(-1)
-	if tok.AddBOS() {
-		bos = tok.BOS()
-	}
-	im, err := imatrix.Collect(ctx, m.NewState(), tokens, imatrix.Options{
-		Ctx: o.Ctx, Chunks: o.Chunks, VocabSize: m.Config().VocabSize, BOS: bos,
+	im, err := imatrix.Collect(ctx, m.NewState(), t.Tokens, imatrix.Options{
+		Ctx: o.Ctx, Chunks: o.Chunks, VocabSize: m.Config().VocabSize, BOS: t.BOS,
 		ProcessOutput: o.ProcessOutput, Dataset: o.Dataset,
 	}, progress)
 	return im, o.Ctx, err

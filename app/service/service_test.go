@@ -82,7 +82,7 @@ func TestMeasurements(t *testing.T) {
 				}
 			}
 			for i, kld := range []float64{0.2, 0.3} {
-				if _, err := s.Catalog.SetQuality(vs[i+1].ID, catalog.Quality{KLD: kld}); err != nil {
+				if _, err := s.Catalog.SetQuality(vs[i+1].ID, catalog.Quality{Reference: vs[0].ID, KLD: kld}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -96,8 +96,19 @@ func TestMeasurements(t *testing.T) {
 			}
 		})
 	}
-	s, _ := newService(t)
+	// A quality measured against a quantized variant is no KL divergence
+	// from the original: the advisor does not take it.
+	s, vs := newService(t, "ts5m-Q8_0", "ts5m-Q4_0")
+	if _, err := s.Catalog.SetQuality(vs[1].ID, catalog.Quality{Reference: vs[0].ID, KLD: 0.01}); err != nil {
+		t.Fatal(err)
+	}
 	kld := map[string]float64{}
+	if Measurements(s.Catalog, vs[1].Path, kld); len(kld) != 0 {
+		t.Errorf("KL divergences against Q8_0 taken: %v", kld)
+	}
+
+	s, _ = newService(t)
+	kld = map[string]float64{}
 	if speed, source := Measurements(s.Catalog, refdata.Path(t, "models/ts5m-F32.gguf"), kld); speed != nil || source != "" || len(kld) != 0 {
 		t.Errorf("a file not in the catalog gives %+v, %q, %v", speed, source, kld)
 	}
@@ -107,7 +118,7 @@ func TestMeasurements(t *testing.T) {
 // its model into account.
 func TestAdvise(t *testing.T) {
 	s, vs := newService(t, "ts5m-F32", "ts5m-Q8_0")
-	if _, err := s.Catalog.SetQuality(vs[1].ID, catalog.Quality{KLD: 0.5}); err != nil {
+	if _, err := s.Catalog.SetQuality(vs[1].ID, catalog.Quality{Reference: vs[0].ID, KLD: 0.5}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Catalog.SetSpeed(vs[0].ID, catalog.Speed{TokensPerSecond: 50}); err != nil {
