@@ -17,8 +17,10 @@ import (
 // levelChart draws the levels of "Make it fit" as a picture: file size
 // across, quality up (how often the level picks the original's next word),
 // one dot per level with its name, the recommended one large and in the
-// primary color, and this computer's memory as a vertical line: levels
-// left of it run well. It redraws at any size.
+// primary color, filled for levels whose quality was measured on this
+// model and hollow for the general estimates (a legend says so), and this
+// computer's memory as a vertical line: levels left of it run well. It
+// redraws at any size.
 type levelChart struct {
 	widget.BaseWidget
 	data state.Chart
@@ -57,7 +59,10 @@ type chartRenderer struct {
 	names   []*canvas.Text
 	memLine *canvas.Line
 	memText *canvas.Text
-	objects []fyne.CanvasObject
+	// legend: a filled dot and a hollow one, each with what it means.
+	legendDots  [2]*canvas.Circle
+	legendTexts [2]*canvas.Text
+	objects     []fyne.CanvasObject
 }
 
 // Margins around the plot, for the tick labels and titles.
@@ -134,6 +139,13 @@ func (r *chartRenderer) build() {
 		r.memText = text(label, warn)
 		r.objects = append(r.objects, r.memLine, r.memText)
 	}
+	bg := theme.Color(theme.ColorNameBackground)
+	for i, measured := range []bool{true, false} {
+		r.legendDots[i] = canvas.NewCircle(fg)
+		markDot(r.legendDots[i], fg, bg, measured)
+		r.legendTexts[i] = text([]string{"measured on this model", "estimate"}[i], fg)
+		r.objects = append(r.objects, r.legendDots[i], r.legendTexts[i])
+	}
 	r.dots, r.names = nil, nil
 	// Levels that cannot be made in grey, but readable: the theme's
 	// disabled color is too faint for text.
@@ -141,13 +153,15 @@ func (r *chartRenderer) build() {
 	for _, p := range r.c.data.Points {
 		d := canvas.NewCircle(fg)
 		n := text(p.Name, fg)
+		color := fg
 		switch {
 		case p.Recommended:
-			d.FillColor, n.Color = primary, primary
+			color, n.Color = primary, primary
 			n.TextStyle.Bold = true
 		case !p.Offered:
-			d.FillColor, n.Color = disabled, disabled
+			color, n.Color = disabled, disabled
 		}
+		markDot(d, color, bg, p.Measured)
 		if p.Selected && !p.Recommended {
 			d.StrokeColor, d.StrokeWidth = primary, 3
 		}
@@ -203,9 +217,22 @@ func (r *chartRenderer) Layout(size fyne.Size) {
 	r.yTitle.Move(fyne.NewPos(left, top-ys.Height-4))
 	r.yTitle.Resize(ys)
 
-	// What names must not cover: the titles and tick labels, and every dot.
+	// The legend on the line of the x axis' title, from the left edge.
+	lx := float32(0)
+	for i, d := range r.legendDots {
+		t := r.legendTexts[i]
+		ts := t.MinSize()
+		d.Resize(fyne.NewSize(8, 8))
+		d.Move(fyne.NewPos(lx+1, bottom+4+xs.Height+(ts.Height-8)/2))
+		t.Move(fyne.NewPos(lx+13, bottom+4+xs.Height))
+		t.Resize(ts)
+		lx += 13 + ts.Width + 12
+	}
+
+	// What names must not cover: the titles, tick labels and legend, and
+	// every dot.
 	var taken []rect
-	for _, t := range append([]*canvas.Text{r.xTitle, r.yTitle}, append(r.xTicks, r.yTicks...)...) {
+	for _, t := range append([]*canvas.Text{r.xTitle, r.yTitle, r.legendTexts[0], r.legendTexts[1]}, append(r.xTicks, r.yTicks...)...) {
 		taken = append(taken, rect{t.Position(), t.Size()})
 	}
 	if r.memLine != nil {
@@ -239,6 +266,16 @@ func (r *chartRenderer) Layout(size fyne.Size) {
 			taken = append(taken, rect{pos, ns})
 		}
 	}
+}
+
+// markDot colors dot d: filled with c for a level measured on this model,
+// hollow (a ring of c around the background bg) for an estimate.
+func markDot(d *canvas.Circle, c, bg color.Color, measured bool) {
+	if measured {
+		d.FillColor, d.StrokeWidth = c, 0
+		return
+	}
+	d.FillColor, d.StrokeColor, d.StrokeWidth = bg, c, 1.5
 }
 
 // dotRadius is the radius a level's dot is drawn with, its outline

@@ -146,7 +146,7 @@ func (v *fitView) updateLevelItem(id widget.ListItemID, o fyne.CanvasObject) {
 	if l.Why != "" {
 		figures.SetText(strings.Replace(l.Why, ": ", ":\n", 1))
 	} else {
-		figures.SetText(capitalize(string(l.Quality)) + "\n" + l.Summary())
+		figures.SetText(capitalize(l.QualityWords()) + "\n" + l.Summary())
 	}
 	box.Refresh() // lays the row out again for its new texts
 }

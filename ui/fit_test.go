@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 
 	"nibble/catalog"
@@ -154,7 +155,7 @@ func TestChartResizes(t *testing.T) {
 	var points []state.ChartPoint
 	for i, m := range quant.Mixes() {
 		points = append(points, state.ChartPoint{Name: m.Name, FileBytes: uint64(20-i) << 20,
-			SameTop: 1 - float64(i)/40, Offered: i > 0, Recommended: m.Name == "Q4_K_M", Selected: m.Name == "Q4_K_M"})
+			SameTop: 1 - float64(i)/40, Offered: i > 0, Recommended: m.Name == "Q4_K_M", Selected: m.Name == "Q4_K_M", Measured: i%3 == 0})
 	}
 	for _, tc := range []struct {
 		name       string
@@ -186,6 +187,14 @@ func TestChartResizes(t *testing.T) {
 			// the recommended one's; names never cover dots.
 			if rec := r.names[slices.IndexFunc(points, func(p state.ChartPoint) bool { return p.Recommended })]; !rec.Visible() && size.Width > 300 {
 				t.Errorf("%s at %v: the recommended level is not named", tc.name, size)
+			}
+			// The legend, inside, meets no title or tick label.
+			for i, l := range r.legendTexts {
+				box := rect{l.Position(), l.Size()}
+				if !inside(l) || !inside(r.legendDots[i]) || box.intersects(rect{r.xTitle.Position(), r.xTitle.Size()}) ||
+					slices.ContainsFunc(r.xTicks, func(t *canvas.Text) bool { return box.intersects(rect{t.Position(), t.Size()}) }) {
+					t.Errorf("%s at %v: legend %q at %v", tc.name, size, l.Text, box)
+				}
 			}
 			if r.memText.Text != tc.wantMemory || !r.memText.Visible() || !inside(r.memText) ||
 				r.memLine.Position1.X < chartLeft || r.memLine.Position1.X > c.Size().Width-chartRight+0.5 {

@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2/test"
-
 )
 
 // TestNewUserFlow walks the whole path as a new user does, by

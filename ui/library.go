@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"nibble/catalog"
 	"nibble/ui/state"
 )
 
@@ -37,10 +38,16 @@ type libraryView struct {
 	rows  map[uint64]*variantWidgets
 }
 
-// variantWidgets are the labels of one variant's row that change as its
-// fit badge is measured.
+// variantWidgets are the widgets of one variant's row that change as its
+// fit badge and its quality are measured: the quality line shows the
+// quality in words and the button that checks it, or, while it is being
+// checked, a progress bar saying how far it has come and Cancel.
 type variantWidgets struct {
-	badge, note *widget.Label
+	badge, note, quality *widget.Label
+	check, cancel        *widget.Button
+	bar                  *widget.ProgressBar
+	progress             string          // the bar's text
+	line                 *fyne.Container // the quality line
 }
 
 // newLibraryView returns the library screen, reloaded from the catalog;
@@ -150,10 +157,15 @@ func (v *libraryView) emptyState() fyne.CanvasObject {
 }
 
 // variantRow is one variant: its level, size and fit, what was measured,
-// and its actions.
+// and its actions, then its quality.
 func (v *libraryView) variantRow(m state.ModelRow, r state.VariantRow) fyne.CanvasObject {
-	w := &variantWidgets{badge: widget.NewLabel(""), note: widget.NewLabel("")}
+	w := &variantWidgets{badge: widget.NewLabel(""), note: widget.NewLabel(""), quality: widget.NewLabel(""),
+		check: widget.NewButton("", func() { v.checkQuality(r.Variant) }), bar: widget.NewProgressBar()}
+	w.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), v.lib.CancelCheck)
 	w.note.Truncation = fyne.TextTruncateEllipsis
+	w.quality.Truncation = fyne.TextTruncateEllipsis
+	w.bar.TextFormatter = func() string { return w.progress }
+	w.line = container.NewBorder(nil, nil, nil, container.NewHBox(w.check, w.cancel), container.NewStack(w.quality, w.bar))
 	w.set(r)
 	v.rows[r.ID] = w
 	level := widget.NewLabelWithStyle(r.Level, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -174,18 +186,18 @@ func (v *libraryView) variantRow(m state.ModelRow, r state.VariantRow) fyne.Canv
 	}
 	actions := container.NewHBox(chat, smaller, details, reveal, remove)
 	info := container.NewVBox(container.NewHBox(level, size, w.badge), w.note)
-	return container.NewBorder(nil, nil, nil, container.NewVBox(layout.NewSpacer(), actions, layout.NewSpacer()), info)
+	// The quality line spans the row: its sentence is long.
+	return container.NewVBox(container.NewBorder(nil, nil, nil, container.NewVBox(layout.NewSpacer(), actions, layout.NewSpacer()), info), w.line)
 }
 
-// set shows r's fit: the badge colored by verdict, and the note with what
-// was measured. Labels whose text stays are left alone, so the many
-// changes measuring announces cost nothing where nothing changed.
+// set shows r's fit: the badge colored by verdict, the note with its
+// memory need and speed, and its quality or the progress of its check.
+// Labels whose text stays are left alone, so the many changes measuring
+// announces cost nothing where nothing changed.
 func (w *variantWidgets) set(r state.VariantRow) {
 	note := r.BadgeNote
-	for _, s := range []string{r.Quality, r.Speed} {
-		if s != "" {
-			note += " · " + s
-		}
+	if r.Speed != "" {
+		note += " · " + r.Speed
 	}
 	if r.Missing {
 		w.note.Importance = widget.DangerImportance
@@ -199,6 +211,46 @@ func (w *variantWidgets) set(r state.VariantRow) {
 		w.badge.TextStyle.Bold = true
 		w.badge.SetText(string(r.Badge))
 	}
+	w.setQuality(r)
+}
+
+// setQuality shows r's quality line: the progress of its check while it
+// runs, else its quality in words, or why the last check failed, and the
+// button to check it (disabled while any check runs).
+func (w *variantWidgets) setQuality(r state.VariantRow) {
+	checking := r.Checking != nil
+	if checking {
+		if text := r.Checking.Text(); text != w.progress {
+			w.progress = text
+			w.bar.Refresh()
+		}
+		w.bar.SetValue(r.Checking.Fraction())
+	} else {
+		text, importance := r.Quality, widget.MediumImportance
+		if r.CheckProblem != "" {
+			text, importance = r.CheckProblem, widget.DangerImportance
+		}
+		if w.quality.Text != text || w.quality.Importance != importance {
+			w.quality.Importance = importance
+			w.quality.SetText(text)
+		}
+		if w.check.Text != r.Check {
+			w.check.SetText(r.Check)
+		}
+		enableIf(w.check, r.CanCheck)
+	}
+	moved := setVisible(w.bar, checking)
+	moved = setVisible(w.cancel, checking) || moved
+	moved = setVisible(w.quality, !checking) || moved
+	if setVisible(w.check, !checking) || moved {
+		w.line.Refresh()
+	}
+}
+
+// checkQuality checks v's quality in the background; its row shows the
+// progress, then the result.
+func (v *libraryView) checkQuality(variant catalog.Variant) {
+	v.s.work.Go(func() { v.lib.CheckQuality(context.Background(), variant) })
 }
 
 // add adds paths in the background, then tells what could not be added

@@ -6,14 +6,17 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"nibble/catalog"
 	"nibble/engine/refdata"
+	"nibble/quant/advise"
 	"nibble/ui/state"
 )
 
@@ -189,4 +192,124 @@ func TestLibraryRemove(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLibraryCheckQuality: Check quality shows the progress in the row,
+// with the other rows' checks disabled, then the quality in words, with the
+// figures in Details; Make it fit then says that level's quality was
+// measured, and draws it filled. Cancel stops a check and leaves the row
+// as it was.
+func TestLibraryCheckQuality(t *testing.T) {
+	s, w := newTestWindow(t, inLibrary(t, "ts5m-F32", "ts5m-Q4_K_M"))
+	settle(t, s)
+	e, err := s.svc.Catalog.Lookup("tinystories-5m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := map[string]*variantWidgets{}
+	for _, v := range e.Variants {
+		row[v.Level] = s.library.rows[v.ID]
+	}
+	if got := labels(w); slices.Index(got, "Quality not checked yet") < 0 || row["Q4_K_M"].check.Text != "Check quality" {
+		t.Fatalf("before checking: %q, button %q", got, row["Q4_K_M"].check.Text)
+	}
+
+	var shown []string // the progress texts shown in Q4_K_M's row
+	var othersEnabled bool
+	s.library.lib.Listen(func() {
+		fyne.Do(func() { // after the view's refresh, queued first
+			if r := row["Q4_K_M"]; r.bar.Visible() && r.cancel.Visible() && !r.check.Visible() {
+				shown = append(shown, r.bar.TextFormatter())
+				othersEnabled = othersEnabled || !row["F32"].check.Disabled()
+			}
+		})
+	})
+	test.Tap(row["Q4_K_M"].check)
+	settle(t, s)
+	if !slices.ContainsFunc(shown, func(s string) bool { return strings.HasPrefix(s, "Checking quality… part 2 of ") }) || othersEnabled {
+		t.Errorf("progress shown %q; F32 could be checked meanwhile: %v", shown, othersEnabled)
+	}
+	e, _ = s.svc.Catalog.Lookup("tinystories-5m")
+	q := e.Variants[slices.IndexFunc(e.Variants, func(v catalog.Variant) bool { return v.Level == "Q4_K_M" })].Quality
+	if q == nil {
+		t.Fatal("no quality stored")
+	}
+	want := "Quality: " + string(advise.QualityOf(q.KLD)) + " — picks the original's next word "
+	if !slices.ContainsFunc(labels(w), func(l string) bool { return strings.HasPrefix(l, want) }) ||
+		row["Q4_K_M"].check.Text != "Check again" || row["Q4_K_M"].bar.Visible() || row["F32"].check.Disabled() {
+		t.Errorf("after checking: %q, want %q…; button %q", labels(w), want, row["Q4_K_M"].check.Text)
+	}
+
+	// The figures, in Details.
+	details := buttonsLabelled(onScreen(w), "Details")
+	test.Tap(details[1])
+	if got := overlayLabels(w); !slices.Contains(got, "Writes the same") || !slices.ContainsFunc(got, func(l string) bool {
+		return strings.HasPrefix(l, "Agrees with the original for ")
+	}) {
+		t.Errorf("details show %q", got)
+	}
+	w.Canvas().Overlays().Remove(w.Canvas().Overlays().Top())
+
+	// Make it fit: Q4_K_M measured, Q8_0 the estimate.
+	v := buildFitView(s, e)
+	s.show("Library", v.root)
+	if err := v.fit.Advise(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	flush()
+	for level, want := range map[string]string{"Q4_K_M": "(measured on this model)", "Q8_0": "(estimate for typical models)"} {
+		chooseLevel(t, v, level)
+		// The level's item: its name, mark and verdict, then its quality.
+		got := labels(w)
+		if i := slices.Index(got, state.LevelWords(level)); i < 0 || i+3 >= len(got) || !strings.Contains(got[i+3], want) {
+			t.Errorf("%s chosen: the list shows %q; want %q in its item", level, got, want)
+		}
+		r := test.WidgetRenderer(v.chart).(*chartRenderer)
+		i := slices.IndexFunc(v.fit.Chart().Points, func(p state.ChartPoint) bool { return p.Name == level })
+		if filled := r.dots[i].FillColor != theme.Color(theme.ColorNameBackground); filled != (level == "Q4_K_M") {
+			t.Errorf("%s's dot filled: %v", level, filled)
+		}
+	}
+
+	// Cancelled: F32 as it was.
+	s.showLibrary()
+	settle(t, s)
+	var once sync.Once
+	s.library.lib.Listen(func() {
+		if c, ok := checking(s.library.lib); ok && c.Done > 0 {
+			once.Do(func() {
+				tapped := make(chan struct{})
+				fyne.Do(func() { test.Tap(row["F32"].cancel); close(tapped) })
+				<-tapped
+			})
+		}
+	})
+	test.Tap(row["F32"].check)
+	settle(t, s)
+	if r := row["F32"]; r.quality.Text != "Quality not checked yet" || r.check.Text != "Check quality" || r.check.Disabled() || r.bar.Visible() {
+		t.Errorf("after cancelling: %q, button %q (disabled %v)", r.quality.Text, r.check.Text, r.check.Disabled())
+	}
+}
+
+// checking returns the progress of the quality check under way in l.
+func checking(l *state.Library) (state.QualityCheck, bool) {
+	for _, m := range l.Models() {
+		for _, v := range m.Variants {
+			if v.Checking != nil {
+				return *v.Checking, true
+			}
+		}
+	}
+	return state.QualityCheck{}, false
+}
+
+// buttonsLabelled returns the visible buttons with text among objects.
+func buttonsLabelled(objects []fyne.CanvasObject, text string) []*widget.Button {
+	var out []*widget.Button
+	for _, o := range objects {
+		if b, ok := o.(*widget.Button); ok && o.Visible() && b.Text == text {
+			out = append(out, b)
+		}
+	}
+	return out
 }

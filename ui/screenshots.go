@@ -26,9 +26,10 @@ import (
 // model with the most variants, from its largest file, the same screen for
 // the largest model making its Q4_K_M level (quantize: the picture is taken
 // while it is made, then it is cancelled), the most recent chat, and
-// the settings. grab reads the screen, as ImageMagick's import
-// does: Fyne's own Canvas.Capture reads OpenGL's front buffer, which
-// Xvfb's software OpenGL leaves blank. The catalog must hold at least one
+// the settings; before, it checks the quality of every variant of the
+// model with the most variants, for them to show it. grab reads the
+// screen, as ImageMagick's import does: Fyne's own Canvas.Capture reads
+// OpenGL's front buffer, which Xvfb's software OpenGL leaves blank. The catalog must hold at least one
 // model; a chat is shown if it has one. It is a developer's tool, for the
 // README (`make screenshots` runs it under Xvfb); it returns when the last
 // picture is saved and the window closed.
@@ -41,6 +42,16 @@ func Screenshots(svc *service.Service, dir string, sizes []fyne.Size, grab func(
 		return errors.New("the catalog has no models to show")
 	}
 	e := slices.MaxFunc(entries, func(a, b catalog.Entry) int { return cmp.Compare(len(a.Variants), len(b.Variants)) })
+	// Its quality checked, for the library and the chart to show measured
+	// levels (seconds for the shared test models).
+	for _, v := range e.Variants {
+		if _, err := svc.MeasureQuality(context.Background(), v, nil); err != nil {
+			return err
+		}
+	}
+	if e, err = svc.Catalog.Lookup(e.Model.Name); err != nil {
+		return err
+	}
 	largest := slices.MaxFunc(e.Variants, func(a, b catalog.Variant) int { return cmp.Compare(a.Size, b.Size) })
 	big := slices.MaxFunc(entries, func(a, b catalog.Entry) int { return cmp.Compare(entrySize(a), entrySize(b)) })
 	chats, err := svc.Catalog.Chats()

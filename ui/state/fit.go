@@ -191,6 +191,17 @@ func (l FitLevel) Summary() string {
 	return fmt.Sprintf("%s file · needs %s of memory · %s", Bytes(l.FileBytes), Bytes(l.MemoryBytes), SpeedWords(l.TokensPerSecond))
 }
 
+// QualityWords gives the level's quality and where it comes from: "small
+// loss (measured on this model)" when the library's variant at this level
+// was checked (Check quality), else "small loss (estimate for typical
+// models)", the advisor's figure from other models.
+func (l FitLevel) QualityWords() string {
+	if l.KLDMeasured {
+		return string(l.Quality) + " (measured on this model)"
+	}
+	return string(l.Quality) + " (estimate for typical models)"
+}
+
 // Levels returns every level, largest file first, nil before Advise.
 func (f *Fit) Levels() []FitLevel {
 	f.mu.Lock()
@@ -272,9 +283,11 @@ func (f *Fit) Recommendation() (reason, warning string) {
 type ChartPoint struct {
 	Name      string
 	FileBytes uint64
-	// SameTop is how often the level picks the original's next word, 0..1
+	// SameTop is how often the level picks the original's next word, 0..1:
+	// as measured on this model when Measured, else the advisor's estimate
 	// (advise.SameTopToken).
 	SameTop                        float64
+	Measured                       bool
 	Offered, Recommended, Selected bool
 }
 
@@ -302,13 +315,28 @@ func (f *Fit) Chart() Chart {
 		if l.Unavailable != "" { // no size to draw it at
 			continue
 		}
-		c.Points = append(c.Points, ChartPoint{Name: l.Type, FileBytes: l.FileBytes, SameTop: l.SameTopToken,
-			Offered: l.Offered, Recommended: l.Type == f.advice.Recommended, Selected: l.Type == selected})
+		p := ChartPoint{Name: l.Type, FileBytes: l.FileBytes, SameTop: l.SameTopToken, Measured: l.KLDMeasured,
+			Offered: l.Offered, Recommended: l.Type == f.advice.Recommended, Selected: l.Type == selected}
+		if q := f.measured(l.Type); l.KLDMeasured && q != nil {
+			p.SameTop = q.SameTop
+		}
+		c.Points = append(c.Points, p)
 		if !c.MemoryKnown && f.ram.Total > 0 {
 			c.MemoryFile, c.MemoryKnown = largestFileRunningWell(l.MemoryBytes-l.FileBytes, f.ram)
 		}
 	}
 	return c
+}
+
+// measured returns the quality measured on the library's variant at
+// level, nil if there is none; the caller holds mu.
+func (f *Fit) measured(level string) *catalog.Quality {
+	for _, v := range f.entry.Variants {
+		if v.Level == level && v.Quality != nil {
+			return v.Quality
+		}
+	}
+	return nil
 }
 
 // largestFileRunningWell returns the largest file whose memory need (the

@@ -1,10 +1,12 @@
 package state
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"nibble/app/service"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -317,6 +319,42 @@ func TestFitUnavailableLevels(t *testing.T) {
 	for _, p := range c.Points {
 		if p.FileBytes == 0 || unavailable[p.Name] {
 			t.Errorf("chart point %+v", p)
+		}
+	}
+}
+
+// TestFitMeasured: a level whose variant's quality was checked says it was
+// measured on this model, and the chart draws it where it was measured;
+// the others are the estimate for typical models.
+func TestFitMeasured(t *testing.T) {
+	svc := newService(t, laptop)
+	f32 := importModel(t, svc, "ts5m-F32", catalog.Link, false)
+	q4 := importModel(t, svc, "ts5m-Q4_0", catalog.Link, false)
+	// Worse than the estimate for Q4_0, so that the words change.
+	if _, err := svc.Catalog.SetQuality(q4.ID, catalog.Quality{Reference: f32.ID, KLD: 0.2, SameTop: 0.7}); err != nil {
+		t.Fatal(err)
+	}
+	e, _ := svc.Catalog.Lookup("tinystories-5m")
+	f := NewFit(svc, e)
+	if err := f.Advise(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		level, words string
+		measured     bool
+		sameTop      float64 // 0: the estimate's
+	}{
+		{"Q4_0", "large loss — not recommended (measured on this model)", true, 0.7},
+		{"Q8_0", "almost identical to the original (estimate for typical models)", false, 0},
+	} {
+		i := slices.IndexFunc(f.Levels(), func(l FitLevel) bool { return l.Type == tc.level })
+		l := f.Levels()[i]
+		if l.KLDMeasured != tc.measured || l.QualityWords() != tc.words {
+			t.Errorf("%s: measured %v, %q; want %v, %q", tc.level, l.KLDMeasured, l.QualityWords(), tc.measured, tc.words)
+		}
+		p := f.Chart().Points[slices.IndexFunc(f.Chart().Points, func(p ChartPoint) bool { return p.Name == tc.level })]
+		if want := cmp.Or(tc.sameTop, l.SameTopToken); p.Measured != tc.measured || p.SameTop != want {
+			t.Errorf("%s on the chart: measured %v at %g, want %v at %g", tc.level, p.Measured, p.SameTop, tc.measured, want)
 		}
 	}
 }

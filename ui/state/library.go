@@ -40,6 +40,11 @@ type Library struct {
 	ram      hw.RAM
 	ramKnown bool
 	adding   *AddProgress
+	checking *QualityCheck // the quality check under way, nil if none
+	cancel   context.CancelFunc
+	// checkErr is why the last quality check of variant checkErrOf failed.
+	checkErr   error
+	checkErrOf uint64
 }
 
 // need is what running a variant's file takes, or why it is unknown.
@@ -71,9 +76,23 @@ type VariantRow struct {
 	// file cannot be read) or, with a badge, how much memory it needs.
 	Badge     advise.Verdict
 	BadgeNote string
-	// Quality and Speed are what was measured, in words, or "".
+	// Quality is the quality measured, in words ("Quality: small loss —
+	// picks the original's next word 91% of the time"), or that it was not
+	// checked yet; the figures are in Details. Speed is the speed
+	// measured, in words, or "".
 	Quality string
 	Speed   string
+	// Check is the label of the button that checks the quality ("Check
+	// quality", or "Check again" once measured); CanCheck is false while
+	// the file is missing or a check is under way (one at a time).
+	Check    string
+	CanCheck bool
+	// Checking is the progress of this variant's quality check, nil when
+	// it is not being checked.
+	Checking *QualityCheck
+	// CheckProblem is why its last check failed, with what to do, in
+	// Explain's words; "" if it did not fail or was cancelled.
+	CheckProblem string
 }
 
 // Load reads the catalog's models again and announces the change. It is
@@ -135,13 +154,94 @@ func (l *Library) variantRow(v catalog.Variant) VariantRow {
 		r.Badge = advise.VerdictFor(n.bytes, l.ram)
 		r.BadgeNote = "needs about " + Bytes(n.bytes) + " of memory"
 	}
-	if q := v.Quality; q != nil {
-		r.Quality = fmt.Sprintf("Quality: %s (picks the original's next word %.0f%% of the time)", advise.QualityOf(q.KLD), q.SameTop*100)
+	r.Quality, r.Check = "Quality not checked yet", "Check quality"
+	switch q := v.Quality; {
+	case q == nil:
+	case q.Reference == v.ID:
+		r.Quality, r.Check = "Quality: this is the reference the others are compared with", "Check again"
+	default:
+		r.Quality, r.Check = fmt.Sprintf("Quality: %s — picks the original's next word %.0f%% of the time", advise.QualityOf(q.KLD), q.SameTop*100), "Check again"
+	}
+	r.CanCheck = !v.Missing && l.checking == nil
+	if c := l.checking; c != nil && c.Variant == v.ID {
+		p := *c
+		r.Checking = &p
+	}
+	if l.checkErrOf == v.ID && l.checkErr != nil && !errors.Is(l.checkErr, context.Canceled) {
+		what, next := Explain(l.checkErr)
+		r.CheckProblem = "Could not check the quality: " + what + " " + next
 	}
 	if s := v.Speed; s != nil {
 		r.Speed = "Speed: " + SpeedWords(s.TokensPerSecond)
 	}
 	return r
+}
+
+// QualityCheck is how far the quality check of a variant has come.
+type QualityCheck struct {
+	Variant     uint64 // the variant's id
+	Done, Total int    // parts measured, and in all (0 until the first)
+}
+
+// Text puts the progress in words: "Checking quality… part 3 of 12".
+func (c QualityCheck) Text() string {
+	if c.Total == 0 {
+		return "Checking quality…"
+	}
+	return fmt.Sprintf("Checking quality… part %d of %d", min(c.Done+1, c.Total), c.Total)
+}
+
+// Fraction is the share of the check done, 0..1.
+func (c QualityCheck) Fraction() float64 {
+	if c.Total == 0 {
+		return 0
+	}
+	return float64(c.Done) / float64(c.Total)
+}
+
+// errChecking is CheckQuality's refusal to run two checks at once.
+var errChecking = errors.New("the quality of another version is being checked already")
+
+// CheckQuality measures how close variant v's predictions are to its
+// model's reference variant's (service.MeasureQuality: about a minute for
+// a 1B model), stores it in the catalog and reloads the library, whose
+// rows then show it; the figures are in Details. Meanwhile the row shows
+// the progress (VariantRow.Checking, announced through Changes) and no
+// other check can start: one runs at a time, as each takes the whole
+// processor. CancelCheck, or cancelling ctx, stops it and stores nothing.
+// It blocks until done: call it from a goroutine.
+func (l *Library) CheckQuality(ctx context.Context, v catalog.Variant) (catalog.Quality, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	l.mu.Lock()
+	if l.checking != nil {
+		l.mu.Unlock()
+		return catalog.Quality{}, errChecking
+	}
+	l.checking, l.cancel, l.checkErr = &QualityCheck{Variant: v.ID}, cancel, nil
+	l.mu.Unlock()
+	l.changed()
+
+	q, err := l.svc.MeasureQuality(ctx, v, func(done, total int) {
+		l.mu.Lock()
+		l.checking = &QualityCheck{Variant: v.ID, Done: done, Total: total}
+		l.mu.Unlock()
+		l.changed()
+	})
+	l.mu.Lock()
+	l.checking, l.cancel, l.checkErr, l.checkErrOf = nil, nil, err, v.ID
+	l.mu.Unlock()
+	l.Load() // announces the change
+	return q, err
+}
+
+// CancelCheck stops the quality check under way, if any.
+func (l *Library) CancelCheck() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.cancel != nil {
+		l.cancel()
+	}
 }
 
 // MeasureFits works out the fit badges: it asks for this computer's memory,
@@ -399,7 +499,7 @@ func (l *Library) Details(m catalog.Model, v catalog.Variant) []Detail {
 	if sum == "" {
 		sum = "computing…"
 	}
-	return []Detail{
+	details := []Detail{
 		{"File", file},
 		{"Size", Bytes(uint64(max(v.Size, 0)))},
 		{"Level", level},
@@ -410,6 +510,39 @@ func (l *Library) Details(m catalog.Model, v catalog.Variant) []Detail {
 		{"Added", v.Added.Local().Format(time.DateOnly)},
 		{"Made from", l.origin(v)},
 	}
+	return append(details, l.qualityFigures(v)...)
+}
+
+// qualityFigures are the figures of v's quality check, none if it was not
+// checked, each explained for someone who does not know the measure.
+func (l *Library) qualityFigures(v catalog.Variant) []Detail {
+	q := v.Quality
+	if q == nil {
+		return nil
+	}
+	measured := Detail{"Quality checked", q.Measured.Local().Format(time.DateOnly) + ", on a sample text shipped with Nibble"}
+	ppl := fmt.Sprintf("%.2f (how surprised the model is by the sample text; lower is better)", q.PPL)
+	if q.Reference == v.ID {
+		return []Detail{{"Quality", "This is the reference the others are compared with"}, {"Perplexity", ppl}, measured}
+	}
+	ref := "a version since removed"
+	if tag, ok := l.variantTag(q.Reference); ok {
+		ref = "your " + tag + " version"
+	}
+	if q.PPLReference > 0 {
+		ppl = fmt.Sprintf("%.2f, against %.2f for %s (how surprised the model is by the sample text; lower is better)", q.PPL, q.PPLReference, ref)
+	}
+	figures := []Detail{
+		{"Quality", capitalize(string(advise.QualityOf(q.KLD))) + ", compared with " + ref},
+		{"Same next word", fmt.Sprintf("Picks the original's next word %.1f%% of the time", q.SameTop*100)},
+		{"KL divergence", fmt.Sprintf("%.4f (how far its word choices are from the original's; 0 is identical)", q.KLD)},
+		{"Perplexity", ppl},
+	}
+	if q.AgreementOf > 0 {
+		figures = append(figures, Detail{"Writes the same", fmt.Sprintf(
+			"Agrees with the original for %.1f of %d word pieces on average, writing from the same start", q.AgreementTokens, q.AgreementOf)})
+	}
+	return append(figures, measured)
 }
 
 // origin says where variant v came from.
@@ -420,16 +553,25 @@ func (l *Library) origin(v catalog.Variant) string {
 		}
 		return "Your file, used where it is"
 	}
+	if tag, ok := l.variantTag(v.QuantizedFrom); ok {
+		return fmt.Sprintf("Made by Nibble from the %s version", tag)
+	}
+	return "Made by Nibble from a version since removed"
+}
+
+// variantTag returns the tag of the library's variant id; false if it has
+// none.
+func (l *Library) variantTag(id uint64) (string, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, e := range l.entries {
-		for _, from := range e.Variants {
-			if from.ID == v.QuantizedFrom {
-				return fmt.Sprintf("Made by Nibble from the %s version", from.Tag)
+		for _, v := range e.Variants {
+			if v.ID == id {
+				return v.Tag, true
 			}
 		}
 	}
-	return "Made by Nibble from a version since removed"
+	return "", false
 }
 
 func modelAbout(m catalog.Model) string {

@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -129,11 +130,19 @@ func TestLibraryBadges(t *testing.T) {
 	}
 }
 
-// TestLibraryMeasured: what the catalog measured shows in words.
+// TestLibraryMeasured: what the catalog measured shows in words, the
+// quality with its figures in the details; the reference variant says it
+// is the reference.
 func TestLibraryMeasured(t *testing.T) {
 	svc := newService(t, laptop)
+	f32 := importModel(t, svc, "ts5m-F32", catalog.Link, false)
 	v := importModel(t, svc, "ts5m-Q4_0", catalog.Link, false)
-	if _, err := svc.Catalog.SetQuality(v.ID, catalog.Quality{KLD: 0.03, SameTop: 0.91}); err != nil {
+	measured := time.Date(2025, 6, 1, 12, 0, 0, 0, time.Local)
+	if _, err := svc.Catalog.SetQuality(v.ID, catalog.Quality{Reference: f32.ID, KLD: 0.03, SameTop: 0.91, PPL: 12.345, PPLReference: 12.1,
+		AgreementTokens: 18.25, AgreementOf: 32, Measured: measured}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Catalog.SetQuality(f32.ID, catalog.Quality{Reference: f32.ID, SameTop: 1, PPL: 12.1, PPLReference: 12.1, Measured: measured}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.Catalog.SetSpeed(v.ID, catalog.Speed{TokensPerSecond: 1234.4}); err != nil {
@@ -141,12 +150,127 @@ func TestLibraryMeasured(t *testing.T) {
 	}
 	l := NewLibrary(svc)
 	l.Load()
-	r := variantRow(t, l.Models(), "Q4_0")
-	if r.Quality != "Quality: small loss (picks the original's next word 91% of the time)" {
-		t.Errorf("quality %q", r.Quality)
+	rows := l.Models()
+	r := variantRow(t, rows, "Q4_0")
+	if r.Quality != "Quality: small loss — picks the original's next word 91% of the time" || r.Check != "Check again" || !r.CanCheck {
+		t.Errorf("quality %q, button %q (enabled %v)", r.Quality, r.Check, r.CanCheck)
 	}
 	if r.Speed != "Speed: about 930 words a second" {
 		t.Errorf("speed %q", r.Speed)
+	}
+	if r := variantRow(t, rows, "F32"); r.Quality != "Quality: this is the reference the others are compared with" {
+		t.Errorf("reference: %q", r.Quality)
+	}
+	for _, tc := range []struct {
+		v    catalog.Variant
+		want map[string]string
+	}{
+		{v, map[string]string{
+			"Quality":         "Small loss, compared with your F32 version",
+			"Same next word":  "Picks the original's next word 91.0% of the time",
+			"KL divergence":   "0.0300 (how far its word choices are from the original's; 0 is identical)",
+			"Perplexity":      "12.35, against 12.10 for your F32 version (how surprised the model is by the sample text; lower is better)",
+			"Writes the same": "Agrees with the original for 18.2 of 32 word pieces on average, writing from the same start",
+			"Quality checked": "2025-06-01, on a sample text shipped with Nibble",
+		}},
+		{f32, map[string]string{
+			"Quality":         "This is the reference the others are compared with",
+			"Perplexity":      "12.10 (how surprised the model is by the sample text; lower is better)",
+			"Quality checked": "2025-06-01, on a sample text shipped with Nibble",
+			"KL divergence":   "",
+		}},
+	} {
+		got := map[string]string{}
+		for _, d := range l.Details(rows[0].Model, tc.v) {
+			got[d.Label] = d.Value
+		}
+		for label, want := range tc.want {
+			if got[label] != want {
+				t.Errorf("%s details: %s %q, want %q", tc.v.Tag, label, got[label], want)
+			}
+		}
+	}
+}
+
+// TestLibraryCheckQuality: checking a variant's quality shows its progress
+// in its row, allows no second check meanwhile, then shows the quality
+// measured; cancelling stores nothing and says nothing; a check that fails
+// says why in plain words.
+func TestLibraryCheckQuality(t *testing.T) {
+	svc := newService(t, laptop)
+	importModel(t, svc, "ts5m-F32", catalog.Link, false)
+	q4 := importModel(t, svc, "ts5m-Q4_K_M", catalog.Link, false)
+	gone := importModel(t, svc, "ts5m-Q8_0", catalog.Link, true)
+	l := NewLibrary(svc)
+	l.Load()
+	if r := variantRow(t, l.Models(), "Q4_K_M"); r.Quality != "Quality not checked yet" || r.Check != "Check quality" || !r.CanCheck || r.Checking != nil {
+		t.Errorf("before checking: %q, button %q (enabled %v), checking %v", r.Quality, r.Check, r.CanCheck, r.Checking)
+	}
+
+	var mu sync.Mutex
+	var shown []string // the progress texts of Q4_K_M's row
+	var others []bool  // CanCheck of the F32 row meanwhile
+	var second error   // a second check started meanwhile
+	cancelAt := -1     // the parts done at which to cancel, -1: never
+	l.Listen(func() {
+		rows := l.Models()
+		r := variantRow(t, rows, "Q4_K_M")
+		if r.Checking == nil {
+			return
+		}
+		f32 := variantRow(t, rows, "F32")
+		mu.Lock()
+		defer mu.Unlock()
+		shown = append(shown, r.Checking.Text())
+		others = append(others, f32.CanCheck)
+		if second == nil {
+			_, second = l.CheckQuality(context.Background(), f32.Variant)
+		}
+		if r.Checking.Done == cancelAt {
+			l.CancelCheck()
+		}
+	})
+
+	q, err := l.CheckQuality(context.Background(), q4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	if len(shown) < 3 || shown[0] != "Checking quality…" || !slices.ContainsFunc(shown, func(s string) bool { return strings.HasPrefix(s, "Checking quality… part 2 of ") }) || slices.Contains(others, true) {
+		t.Errorf("progress shown %q, F32 could be checked meanwhile: %v", shown, others)
+	}
+	if !errors.Is(second, errChecking) {
+		t.Errorf("a second check meanwhile: %v", second)
+	}
+	mu.Unlock()
+	r := variantRow(t, l.Models(), "Q4_K_M")
+	want := fmt.Sprintf("Quality: %s — picks the original's next word %.0f%% of the time", advise.QualityOf(q.KLD), q.SameTop*100)
+	if q.KLD <= 0 || r.Quality != want || r.Check != "Check again" || !r.CanCheck || r.Checking != nil || r.CheckProblem != "" {
+		t.Errorf("after checking (KLD %g): %q, want %q; button %q (enabled %v), problem %q", q.KLD, r.Quality, want, r.Check, r.CanCheck, r.CheckProblem)
+	}
+
+	// Cancelled after the first part: the quality measured before stays.
+	mu.Lock()
+	shown, second, cancelAt = nil, errChecking, 1
+	mu.Unlock()
+	if _, err := l.CheckQuality(context.Background(), q4); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled check: %v", err)
+	}
+	if r := variantRow(t, l.Models(), "Q4_K_M"); r.Quality != want || r.CheckProblem != "" || r.Checking != nil || !r.CanCheck {
+		t.Errorf("after cancelling: %q, problem %q, checking %v", r.Quality, r.CheckProblem, r.Checking)
+	}
+	if e, _, _ := svc.Catalog.LookupFile(q4.Path); !e.Variants[0].Quality.Measured.Equal(q.Measured) {
+		t.Errorf("cancelling changed the quality stored: %+v", e.Variants[0].Quality)
+	}
+
+	if err := os.Remove(gone.Path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.CheckQuality(context.Background(), gone); err == nil {
+		t.Fatal("checked a missing file")
+	}
+	if r := variantRow(t, l.Models(), "Q8_0"); !strings.HasPrefix(r.CheckProblem, "Could not check the quality: A file is missing.") {
+		t.Errorf("missing file: problem %q", r.CheckProblem)
 	}
 }
 
