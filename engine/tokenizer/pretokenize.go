@@ -118,6 +118,8 @@ var preTokenizers = map[string]preTokenizer{
 	"llama-v3":         llama3,
 	"llama-bpe":        llama3,
 	"falcon3":          llama3,
+	"smaug-bpe":        smaug,
+	"dbrx":             smaug,
 	"qwen2":            qwen2,
 	"deepseek-r1-qwen": qwen2,
 	"megrez":           qwen2,
@@ -146,6 +148,8 @@ var (
 	starcoder = preTokenizer{steps: []splitStep{exactly(1, unicode.IsNumber), splitGPT2}}
 	// (?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
 	llama3 = preTokenizer{steps: []splitStep{splitLlama3(3)}, ignoreMerges: true, addBOS: true}
+	// Llama 3's regex without its ignore_merges and default BOS.
+	smaug = preTokenizer{steps: []splitStep{splitLlama3(3)}}
 	// Llama 3's regex with \p{N} in place of \p{N}{1,3}.
 	qwen2 = preTokenizer{steps: []splitStep{splitLlama3(1)}}
 )
