@@ -38,9 +38,11 @@ vet-cross:
 	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go vet $(CORE_PKGS)
 	GOOS=linux   GOARCH=arm64 CGO_ENABLED=0 go vet $(CORE_PKGS)
 
-# Runs the GGUF reader's fuzz target (not part of `make test`).
+# Runs the fuzz targets of the GGUF reader and the safetensors header parser
+# (not part of `make test`).
 fuzz:
 	go test ./engine/gguf -run '^$$' -fuzz FuzzOpen -fuzztime 3m
+	go test ./engine/safetensors -run '^$$' -fuzz FuzzParse -fuzztime 1m
 
 # Pictures of every screen for README.md, in docs/screenshots: the real
 # window (OpenGL, under Xvfb) over a catalog made for them in a temporary

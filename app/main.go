@@ -71,6 +71,7 @@ func commands() []command {
 		{"show", "show a model of the catalog and its variants", runShowCommand},
 		{"rm", "remove a model or a variant from the catalog", runRmCommand},
 		{"quantize", "make a smaller copy of a model at a quantization level", runQuantizeCommand},
+		{"convert", "turn a Hugging Face model folder into a GGUF model, quantized or not", runConvertCommand},
 		{"imatrix", "compute a model's importance matrix over a calibration text, like llama-imatrix", runImatrixCommand},
 		{"inspect", "show what a GGUF model file contains", runInspectCommand},
 		{"hw", "show what this computer has for running models", runHWCommand},

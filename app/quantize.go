@@ -63,21 +63,8 @@ func runQuantize(ctx context.Context, o quantizeOptions, stdout, stderr io.Write
 		return err
 	}
 	opts := quant.Options{Mix: mix, Threads: o.threads}
-	if o.imatrix != "" {
-		m, err := imatrix.Read(o.imatrix)
-		if err != nil {
-			return err
-		}
-		opts.Importance = &quant.Importance{
-			Weights: m.Weights,
-			File:    o.imatrix,
-			Entries: len(m.Entries),
-			Chunks:  m.Chunks,
-		}
-		// llama-quantize records one dataset (the legacy format has one).
-		if len(m.Datasets) > 0 {
-			opts.Importance.Dataset = m.Datasets[0]
-		}
+	if opts.Importance, err = readImportance(o.imatrix); err != nil {
+		return err
 	}
 	bar := newProgressBar(stderr)
 	opts.Progress = func(p quant.Progress) {
@@ -100,4 +87,23 @@ func runQuantize(ctx context.Context, o quantizeOptions, stdout, stderr io.Write
 		humanize.IBytes(uint64(res.InputBytes)), humanize.IBytes(uint64(res.OutputBytes)),
 		res.Elapsed.Round(time.Millisecond))
 	return nil
+}
+
+// readImportance reads the importance matrix file at path (either format)
+// for quant.Options, with the metadata llama-quantize records; nil when path
+// is "".
+func readImportance(path string) (*quant.Importance, error) {
+	if path == "" {
+		return nil, nil
+	}
+	m, err := imatrix.Read(path)
+	if err != nil {
+		return nil, err
+	}
+	im := &quant.Importance{Weights: m.Weights, File: path, Entries: len(m.Entries), Chunks: m.Chunks}
+	// llama-quantize records one dataset (the legacy format has one).
+	if len(m.Datasets) > 0 {
+		im.Dataset = m.Datasets[0]
+	}
+	return im, nil
 }

@@ -1,7 +1,9 @@
 // Package engine is Nibble's inference engine, in pure Go. Its packages,
 // from the file up:
 //
+//   - mmap: read-only file mappings for the readers below;
 //   - gguf: reads (zero-copy, memory-mapped) and writes model files;
+//   - safetensors: reads Hugging Face weight files and sharded folders;
 //   - tokenizer: text ↔ token ids, SentencePiece and byte-level BPE;
 //   - chat: renders a conversation with the model's Jinja chat template;
 //   - kernels: the dot products of every weight type with its activations;

@@ -222,6 +222,7 @@ func QuantizeFile(ctx context.Context, in, out string, opts Options) (Result, er
 		if err := w.WriteTensor(t.Name, data); err != nil {
 			return Result{}, err
 		}
+		src.Release(t) // keeps memory near one tensor's size on large models
 		res.Tensors++
 	}
 	if err := ctx.Err(); err != nil {

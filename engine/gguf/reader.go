@@ -8,6 +8,8 @@ import (
 	"math/bits"
 	"os"
 	"slices"
+
+	"nibble/engine/mmap"
 )
 
 // Every error from Open about a file's contents wraps exactly one of these,
@@ -50,7 +52,7 @@ type File struct {
 	Tensors    []TensorInfo // tensor infos in file order
 	DataOffset uint64       // absolute file offset of the tensor data section
 
-	data    []byte             // the whole file: a mapping (see mmap_*.go) or heap bytes
+	data    []byte             // the whole file: a mapping (package mmap) or heap bytes
 	unmap   func([]byte) error // releases data; nil if data is not a mapping
 	keys    map[string]int     // key -> index in KV
 	tensors map[string]int     // name -> index in Tensors
@@ -141,7 +143,7 @@ func Open(path string) (*File, error) {
 	}
 	var data []byte
 	if st.Size() > 0 { // mapping zero bytes fails on every OS
-		data, err = mmap(fd, int(st.Size()))
+		data, err = mmap.Map(fd, int(st.Size()))
 		if err != nil {
 			return nil, fmt.Errorf("open gguf %s: map: %w", path, err)
 		}
@@ -149,11 +151,11 @@ func Open(path string) (*File, error) {
 	f, err := parse(data)
 	if err != nil {
 		if data != nil {
-			munmap(data) // the parse error is the one worth reporting
+			mmap.Unmap(data) // the parse error is the one worth reporting
 		}
 		return nil, fmt.Errorf("open gguf %s: %w", path, err)
 	}
-	f.unmap = munmap // parse rejects an empty file, so data is a mapping
+	f.unmap = mmap.Unmap // parse rejects an empty file, so data is a mapping
 	return f, nil
 }
 
@@ -178,6 +180,12 @@ func (f *File) TensorData(t TensorInfo) []byte {
 	start := f.DataOffset + t.Offset
 	return f.data[start : start+t.Bytes() : start+t.Bytes()]
 }
+
+// Release gives back the memory holding tensor t's bytes, for a caller that
+// streams through the file and is done with t (see mmap.Release): the
+// process's resident memory then stays near one tensor's size instead of
+// growing to the file's. TensorData stays valid and reads the file again.
+func (f *File) Release(t TensorInfo) { mmap.Release(f.TensorData(t)) }
 
 // Tensor returns the info of the tensor called name.
 func (f *File) Tensor(name string) (TensorInfo, bool) {

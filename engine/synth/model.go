@@ -170,12 +170,12 @@ func (s Shape) metadata(v *vocab, mix quant.Mix, seed uint64) []gguf.KV {
 	return kv
 }
 
-// factors returns rope_freqs.weight for heads of headDim dims and RoPE
+// Factors returns rope_freqs.weight for heads of headDim dims and RoPE
 // base, as llama.cpp's convert_hf_to_gguf.py computes it for rope_type
 // "llama3" (LlamaModel.generate_extra_tensors), in float32 like its torch
 // tensors: 1 for wavelengths under OriginalContext/HighFreqFactor, Factor
 // above OriginalContext/LowFreqFactor, a smooth blend between.
-func (r Llama3Rope) factors(base float32, headDim int) []float32 {
+func (r Llama3Rope) Factors(base float32, headDim int) []float32 {
 	lowWavelen := float32(r.OriginalContext) / r.LowFreqFactor
 	highWavelen := float32(r.OriginalContext) / r.HighFreqFactor
 	out := make([]float32, headDim/2)

@@ -220,7 +220,7 @@ func TestRealShapesVocabulary(t *testing.T) {
 
 func TestLlama3RopeFactors(t *testing.T) {
 	s := mustShape(t, "llama-3.2-1b")
-	got := s.Llama3Rope.factors(s.RopeBase, s.HeadDim())
+	got := s.Llama3Rope.Factors(s.RopeBase, s.HeadDim())
 	// convert_hf_to_gguf.py's formula evaluated in float64 for Llama 3.2:
 	// 15 ones, three blended factors, 14 times the factor 32.
 	want := slices.Repeat([]float64{1}, 15)

@@ -157,7 +157,7 @@ func (g generator) fill(t tensor, data []byte) error {
 						x[i] = 1
 					}
 				case ropeFreqs:
-					x = g.shape.Llama3Rope.factors(g.shape.RopeBase, g.shape.HeadDim())
+					x = g.shape.Llama3Rope.Factors(g.shape.RopeBase, g.shape.HeadDim())
 				}
 				if err := quant.Quantize(t.Type, data[r*rowBytes:(r+1)*rowBytes], x); err != nil {
 					errs[k] = err

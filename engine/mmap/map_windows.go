@@ -1,6 +1,6 @@
 //go:build windows
 
-package gguf
+package mmap
 
 import (
 	"os"
@@ -9,9 +9,9 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// mmap maps the first size (> 0) bytes of f read-only. The view stays valid
-// after f and the mapping handle are closed.
-func mmap(f *os.File, size int) ([]byte, error) {
+// Map maps the first size (> 0) bytes of f read-only. The view stays valid
+// after f and the mapping handle are closed, until Unmap.
+func Map(f *os.File, size int) ([]byte, error) {
 	h, err := windows.CreateFileMapping(windows.Handle(f.Fd()), nil, windows.PAGE_READONLY,
 		uint32(uint64(size)>>32), uint32(size), nil)
 	if err != nil {
@@ -28,6 +28,11 @@ func mmap(f *os.File, size int) ([]byte, error) {
 	return unsafe.Slice((*byte)(unsafe.Add(nil, addr)), size), nil
 }
 
-func munmap(b []byte) error {
+// Unmap removes a view made by Map. b must be the whole slice Map returned.
+func Unmap(b []byte) error {
 	return windows.UnmapViewOfFile(uintptr(unsafe.Pointer(unsafe.SliceData(b))))
 }
+
+// Release does nothing on Windows: the memory manager trims a read-only
+// file view's pages from the working set by itself under pressure.
+func Release([]byte) {}
