@@ -70,7 +70,9 @@ func buildLibraryView(s *shell) *libraryView {
 	v := &libraryView{s: s, lib: state.NewLibrary(s.svc), body: container.NewStack(),
 		status: widget.NewLabel(""), bar: widget.NewProgressBar(), rows: map[uint64]*variantWidgets{}}
 	v.status.Truncation = fyne.TextTruncateEllipsis
-	v.adding = container.NewBorder(nil, nil, nil, v.bar, v.status)
+	v.bar.TextFormatter = func() string { return "" } // the status says how far
+	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), v.lib.CancelAdd)
+	v.adding = container.NewBorder(nil, nil, nil, container.NewHBox(container.NewGridWrap(fyne.NewSize(160, v.bar.MinSize().Height), v.bar), cancel), v.status)
 	v.adding.Hide()
 	title := widget.NewLabelWithStyle("Library", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	title.SizeName = theme.SizeNameSubHeadingText
@@ -97,10 +99,10 @@ func (v *libraryView) addButtons() []fyne.CanvasObject {
 func (v *libraryView) refresh() {
 	p, adding := v.lib.Adding()
 	if adding {
-		v.status.SetText("Adding " + p.Current + "…")
-		if p.Total > 0 {
-			v.bar.SetValue(float64(p.Done) / float64(p.Total))
+		if text := p.Text(); v.status.Text != text {
+			v.status.SetText(text)
 		}
+		v.bar.SetValue(p.Fraction())
 	}
 	if setVisible(v.adding, adding) {
 		v.root.Refresh()
@@ -150,9 +152,10 @@ func (v *libraryView) refresh() {
 func (v *libraryView) emptyState() fyne.CanvasObject {
 	title := widget.NewLabelWithStyle("Your library is empty", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	body := widget.NewLabelWithStyle("Add a model file (it ends in .gguf) you downloaded, or a folder that holds some. "+
-		"Nibble uses the files where they are: nothing is copied.", fyne.TextAlignCenter, fyne.TextStyle{})
+		"Nibble uses the files where they are: nothing is copied. "+
+		"A model folder from Hugging Face (with a config.json) is converted into a file of Nibble's own.", fyne.TextAlignCenter, fyne.TextStyle{})
 	body.Wrapping = fyne.TextWrapWord
-	return container.NewCenter(container.NewGridWrap(fyne.NewSize(460, 180), container.NewVBox(
+	return container.NewCenter(container.NewGridWrap(fyne.NewSize(460, 220), container.NewVBox(
 		title, body, container.NewCenter(container.NewHBox(v.addButtons()...)))))
 }
 
@@ -253,16 +256,34 @@ func (v *libraryView) checkQuality(variant catalog.Variant) {
 	v.s.work.Go(func() { v.lib.CheckQuality(context.Background(), variant) })
 }
 
-// add adds paths in the background, then tells what could not be added
-// and measures the new variants' fit.
+// add adds paths in the background, then tells what could not be added,
+// or offers to chat with the model a folder was converted into, and
+// measures the new variants' fit.
 func (v *libraryView) add(paths []string) {
 	v.s.work.Go(func() {
 		res := v.lib.Add(context.Background(), paths)
 		if title, body := res.Message(); title != "" {
 			fyne.Do(func() { dialog.ShowInformation(title, body, v.s.win) })
+		} else if im, ok := res.Converted(); ok {
+			fyne.Do(func() { v.offerChat(im) })
 		}
 		v.lib.MeasureFits(context.Background())
 	})
+}
+
+// offerChat tells that a model folder is ready in the library and offers
+// to chat with it at once.
+func (v *libraryView) offerChat(im catalog.Import) {
+	d := dialog.NewConfirm(im.Model.DisplayName+" is ready",
+		"Nibble converted the folder into a model file of its own, now in your library. Your folder is left as it was.",
+		func(chat bool) {
+			if chat {
+				v.s.startChat(im.Model, im.Variant)
+			}
+		}, v.s.win)
+	d.SetConfirmText("Chat with it")
+	d.SetDismissText("Later")
+	d.Show()
 }
 
 // showDetails shows everything known about a variant.

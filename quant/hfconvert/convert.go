@@ -3,6 +3,7 @@ package hfconvert
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -79,6 +80,11 @@ type tensor struct {
 	content []byte // a generated F32 tensor (rope_freqs), instead of src
 }
 
+// ErrUnsupportedArchitecture is Convert's error for a model whose
+// architecture (config.json's architectures[0]) it cannot convert; the
+// error names it and those supported.
+var ErrUnsupportedArchitecture = errors.New("unsupported architecture")
+
 // Convert writes the Hugging Face model in folder dir to the GGUF file out,
 // as convert_hf_to_gguf.py --outtype would for a float type, or as
 // quant.QuantizeFile would make a mix of that conversion. Weights stream from
@@ -111,7 +117,7 @@ func Convert(ctx context.Context, dir, out string, opts Options) (Result, error)
 	}
 	a, ok := archs[archName]
 	if !ok {
-		return Result{}, fmt.Errorf("unsupported architecture %s (supported: %s)", archName, strings.Join(Architectures(), ", "))
+		return Result{}, fmt.Errorf("%w %s (supported: %s)", ErrUnsupportedArchitecture, archName, strings.Join(Architectures(), ", "))
 	}
 	model, err := safetensors.OpenModel(dir)
 	if err != nil {

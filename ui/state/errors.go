@@ -7,15 +7,18 @@ import (
 	"strings"
 	"syscall"
 
+	"nibble/app/service"
 	"nibble/catalog"
 	"nibble/engine/gguf"
 	"nibble/engine/session"
+	"nibble/quant/hfconvert"
 )
 
 // Explain puts err in plain words for someone who is not technical: what
 // happened, in one sentence, and what to do next. Errors it does not know
 // keep their own message, which names what failed.
 func Explain(err error) (what, next string) {
+	var convert *service.ConvertError
 	switch {
 	case err == nil:
 		return "", ""
@@ -38,6 +41,12 @@ func Explain(err error) (what, next string) {
 		return "Nibble cannot open its catalog.", err.Error()
 	case diskFull(err):
 		return "The disk is full.", "Free some space (delete files you no longer need, or models from the library) and try again."
+	case errors.As(err, &convert) && errors.Is(err, hfconvert.ErrUnsupportedArchitecture):
+		return "This folder holds a Hugging Face model of a kind Nibble cannot run yet.",
+			"Nibble can take Llama, Mistral, Qwen2 and Qwen3 models. Look for a .gguf version of this one. (" + convert.Err.Error() + ")"
+	case errors.As(err, &convert):
+		return "Nibble could not read this Hugging Face model folder.",
+			"A file of the model may be missing or incomplete: download the model again, with all its files. (" + convert.Err.Error() + ")"
 	case errors.Is(err, fs.ErrNotExist):
 		return "A file is missing.", "It was moved or deleted. Put it back, or remove it from the library. (" + err.Error() + ")"
 	case errors.Is(err, fs.ErrPermission):

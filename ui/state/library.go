@@ -18,6 +18,7 @@ import (
 	"nibble/engine/hw"
 	"nibble/quant"
 	"nibble/quant/advise"
+	"nibble/quant/hfconvert"
 )
 
 // Library is the library screen: every model of the catalog with its
@@ -40,8 +41,10 @@ type Library struct {
 	ram      hw.RAM
 	ramKnown bool
 	adding   *AddProgress
-	checking *QualityCheck // the quality check under way, nil if none
-	cancel   context.CancelFunc
+	// cancelAdd stops the Add under way; nil when none.
+	cancelAdd context.CancelFunc
+	checking  *QualityCheck // the quality check under way, nil if none
+	cancel    context.CancelFunc
 	// checkErr is why the last quality check of variant checkErrOf failed.
 	checkErr   error
 	checkErrOf uint64
@@ -283,8 +286,42 @@ func (l *Library) MeasureFits(ctx context.Context) {
 
 // AddProgress is how far an Add has come.
 type AddProgress struct {
-	Done, Total int    // files handled so far, files in all
-	Current     string // the file being added, by name
+	Done, Total int    // files and folders handled so far, in all
+	Current     string // the file or folder being added, by name
+	// Converting is set while Current is a Hugging Face model folder being
+	// converted for Nibble (service.ConvertFolder); Convert is then how far
+	// that has come, Elapsed the time since it began.
+	Converting bool
+	Convert    hfconvert.Progress
+	Elapsed    time.Duration
+}
+
+// Text puts the progress in words: "Adding model.gguf…", or for a folder
+// being converted "Converting TinyLlama for Nibble… part 12 of 57 · 300 MB
+// of 2.4 GB · about 1 minute left".
+func (p AddProgress) Text() string {
+	if !p.Converting {
+		return "Adding " + p.Current + "…"
+	}
+	text := "Converting " + p.Current + " for Nibble…"
+	if c := p.Convert; c.Tensors > 0 {
+		text += fmt.Sprintf(" part %d of %d · %s of %s · %s", min(c.Tensor+1, c.Tensors), c.Tensors,
+			Bytes(uint64(c.BytesDone)), Bytes(uint64(c.BytesTotal)),
+			MakeProgress{Elapsed: p.Elapsed}.left(float64(c.BytesDone), float64(c.BytesTotal)))
+	}
+	return text
+}
+
+// Fraction is the share of the Add done, 0..1: of the conversion while a
+// folder is converted, else of the files.
+func (p AddProgress) Fraction() float64 {
+	switch {
+	case p.Converting && p.Convert.BytesTotal > 0:
+		return float64(p.Convert.BytesDone) / float64(p.Convert.BytesTotal)
+	case !p.Converting && p.Total > 0:
+		return float64(p.Done) / float64(p.Total)
+	}
+	return 0
 }
 
 // AddFailure is a file Add could not add, and why.
@@ -322,51 +359,109 @@ func (r AddResult) Message() (title, body string) {
 	return title, strings.Join(lines, "\n")
 }
 
+// Converted returns the model Add made of a Hugging Face model folder, when
+// that is all it added: the one the user is then offered to chat with.
+func (r AddResult) Converted() (catalog.Import, bool) {
+	if len(r.Added) != 1 || !r.Added[0].Variant.Owned {
+		return catalog.Import{}, false
+	}
+	return r.Added[0], true
+}
+
 // ErrNoModelFiles is Add's failure for a folder holding no .gguf file.
 var ErrNoModelFiles = errors.New("no model files (.gguf) in this folder")
 
 // Add puts the model files at paths into the catalog and returns what it
 // did; the screens that offer to add models (library, welcome) share it.
 //
-// Each path is a GGUF file or a folder, for which every file ending in
-// .gguf in it and its subfolders is added. Files are linked where they are
-// (catalog.Link): nothing is copied, they stay the user's, and their
-// checksum is computed in the background by the catalog. A file that cannot
-// be added (not a GGUF, already in the library, one part of a split model)
-// is reported in AddResult.Failed, Explain putting its error in words, and
-// the others are added all the same.
+// Each path is a GGUF file or a folder. A Hugging Face model folder
+// (service.IsModelFolder: config.json and safetensors weights) is converted
+// into a model file Nibble owns, in its models folder
+// (service.ConvertFolder), which takes about as long as copying the model;
+// for any other folder every file ending in .gguf in it and its subfolders
+// is added. Files are linked where they are (catalog.Link): nothing is
+// copied, they stay the user's, and their checksum is computed in the
+// background by the catalog. A file or folder that cannot be added (not a
+// GGUF, already in the library, one part of a split model, a model Nibble
+// cannot convert) is reported in AddResult.Failed, Explain putting its
+// error in words, and the others are added all the same.
 //
-// Add blocks until every file is linked, which takes a moment per file
-// (reading its header): call it from a goroutine. Meanwhile Adding reports
-// the progress, and Changes announces each step; at the end Add reloads
-// the library (Load). Cancelling ctx stops before the next file.
+// Add blocks until every file is added: call it from a goroutine.
+// Meanwhile Adding reports the progress, and Changes announces each step;
+// at the end Add reloads the library (Load). CancelAdd, or cancelling ctx,
+// stops the conversion under way, which leaves nothing behind, and the
+// files not yet added.
 func (l *Library) Add(ctx context.Context, paths []string) AddResult {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	l.mu.Lock()
+	l.cancelAdd = cancel
+	l.mu.Unlock()
+
 	var res AddResult
-	var files []string
+	var todo []string // files, and HF folders to convert
 	for _, p := range paths {
+		if service.IsModelFolder(p) {
+			todo = append(todo, p)
+			continue
+		}
 		found, err := modelFiles(p)
 		if err != nil {
 			res.Failed = append(res.Failed, AddFailure{Path: p, Err: err})
 		}
-		files = append(files, found...)
+		todo = append(todo, found...)
 	}
-	l.setAdding(&AddProgress{Total: len(files)})
-	for i, f := range files {
+	l.setAdding(&AddProgress{Total: len(todo)})
+	for i, p := range todo {
 		if err := ctx.Err(); err != nil {
-			res.Failed = append(res.Failed, AddFailure{Path: f, Err: err})
+			res.Failed = append(res.Failed, AddFailure{Path: p, Err: err})
 			continue
 		}
-		l.setAdding(&AddProgress{Done: i, Total: len(files), Current: filepath.Base(f)})
-		im, err := l.svc.Catalog.Import(ctx, f, catalog.ImportOptions{Mode: catalog.Link})
+		progress := AddProgress{Done: i, Total: len(todo), Current: filepath.Base(p)}
+		l.setAdding(&progress)
+		var im catalog.Import
+		var err error
+		if service.IsModelFolder(p) {
+			im, err = l.convert(ctx, p, progress)
+		} else {
+			var linked *catalog.Import
+			if linked, err = l.svc.Catalog.Import(ctx, p, catalog.ImportOptions{Mode: catalog.Link}); err == nil {
+				im = *linked
+			}
+		}
 		if err != nil {
-			res.Failed = append(res.Failed, AddFailure{Path: f, Err: err})
+			res.Failed = append(res.Failed, AddFailure{Path: p, Err: err})
 			continue
 		}
-		res.Added = append(res.Added, *im)
+		res.Added = append(res.Added, im)
 	}
-	l.setAdding(nil)
-	l.Load()
+	l.mu.Lock()
+	l.adding, l.cancelAdd = nil, nil
+	l.mu.Unlock()
+	l.Load() // announces the change
 	return res
+}
+
+// convert converts the Hugging Face model folder dir for Add, reporting its
+// progress from p on.
+func (l *Library) convert(ctx context.Context, dir string, p AddProgress) (catalog.Import, error) {
+	start := time.Now()
+	p.Converting = true
+	l.setAdding(&p)
+	return l.svc.ConvertFolder(ctx, dir, func(c hfconvert.Progress) {
+		now := p // p itself is not to change once shared
+		now.Convert, now.Elapsed = c, time.Since(start)
+		l.setAdding(&now)
+	})
+}
+
+// CancelAdd stops the Add under way, if any.
+func (l *Library) CancelAdd() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.cancelAdd != nil {
+		l.cancelAdd()
+	}
 }
 
 // Adding returns the progress of the Add under way, if any.
