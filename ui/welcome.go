@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"fmt"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -33,8 +32,13 @@ func newWelcomeView(s *shell) fyne.CanvasObject {
 	searching := container.NewVBox(widget.NewLabel("Looking for models on this computer…"), widget.NewProgressBarInfinite())
 	note := wrapped("")
 	note.Hide()
+	// The progress of an add, with Cancel: a Hugging Face folder being
+	// converted takes minutes.
 	progress := widget.NewProgressBar()
-	progress.Hide()
+	progressText := wrapped("")
+	progressBox := container.NewBorder(nil, progressText, nil,
+		widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), w.CancelAdd), progress)
+	progressBox.Hide()
 	addSelected := widget.NewButtonWithIcon("Add selected", theme.ContentAddIcon(), func() { w.AddSelected(ctx) })
 	addSelected.Disable()
 
@@ -79,14 +83,13 @@ func newWelcomeView(s *shell) fyne.CanvasObject {
 		}
 		found.Refresh()
 
-		adding, n, total := w.Adding()
+		adding, p := w.Adding()
 		if adding {
-			progress.Max = float64(total)
-			progress.SetValue(float64(n))
-			progress.TextFormatter = func() string { return fmt.Sprintf("Adding %d of %d…", min(n+1, total), total) }
-			progress.Show()
+			progress.SetValue(p.Fraction())
+			progressText.SetText(p.Text())
+			progressBox.Show()
 		} else {
-			progress.Hide()
+			progressBox.Hide()
 		}
 		if selected && !adding {
 			addSelected.Enable()
@@ -106,7 +109,7 @@ func newWelcomeView(s *shell) fyne.CanvasObject {
 		screenSection("This computer", "", container.NewVBox(computer, capacity)),
 		widget.NewSeparator(),
 		screenSection("Models already on this computer", "Those checked join your library when you press \"Add selected\". They stay where they are: Nibble does not copy or move them.",
-			container.NewVBox(searching, found, progress, note, container.NewHBox(addSelected))),
+			container.NewVBox(searching, found, progressBox, note, container.NewHBox(addSelected))),
 		widget.NewSeparator(),
 		screenSection("Add a model yourself", "A model is a .gguf file, like those from Hugging Face, Ollama or LM Studio.",
 			container.NewHBox(chooseFile, chooseFolder)),

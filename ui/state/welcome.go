@@ -294,15 +294,18 @@ func (w *Welcome) Note() string {
 	return w.note
 }
 
-// Adding returns whether models are being added, and how many of how many
-// files are done.
-func (w *Welcome) Adding() (adding bool, done, total int) {
+// Adding returns whether models are being added, and how far that is (the
+// library's Add: files, or a Hugging Face folder being converted).
+func (w *Welcome) Adding() (adding bool, p AddProgress) {
 	w.mu.Lock()
 	adding = w.adding
 	w.mu.Unlock()
-	p, _ := w.lib.Adding()
-	return adding, p.Done, p.Total
+	p, _ = w.lib.Adding()
+	return adding, p
 }
+
+// CancelAdd stops the adding under way, if any (Library.CancelAdd).
+func (w *Welcome) CancelAdd() { w.lib.CancelAdd() }
 
 // Select selects or deselects the found model i for "Add selected"; a
 // model that cannot be added stays unselected.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -189,7 +190,7 @@ func TestWelcomeFindAndAdd(t *testing.T) {
 		w.Select(i, f.Name != "b-Q4_K_M") // selecting c and big does nothing
 	}
 	w.AddSelected(context.Background())
-	waitUntil(t, "the addition", func() bool { adding, _, _ := w.Adding(); return !adding })
+	waitUntil(t, "the addition", func() bool { adding, _ := w.Adding(); return !adding })
 	want["a-F32"] = "Added"
 	if got := statuses(w.Found()); !maps.Equal(got, want) {
 		t.Errorf("after adding: %v, want %v", got, want)
@@ -239,12 +240,34 @@ func TestWelcomeAddPaths(t *testing.T) {
 		{[]string{filepath.Join(folder, "x.gguf")}, "This model is already in your library.", 2},
 	} {
 		w.AddPaths(context.Background(), tc.paths)
-		waitUntil(t, "the addition", func() bool { adding, _, _ := w.Adding(); return !adding })
+		waitUntil(t, "the addition", func() bool { adding, _ := w.Adding(); return !adding })
 		if !strings.HasPrefix(w.Note(), tc.note) {
 			t.Errorf("adding %v: note %q, want %q", tc.paths, w.Note(), tc.note)
 		}
 		if entries, _ := c.List(); len(entries) != tc.models {
 			t.Errorf("adding %v: the catalog has %d models, want %d", tc.paths, len(entries), tc.models)
 		}
+	}
+}
+
+// TestWelcomeConvertsFolder: a Hugging Face folder picked in the welcome is
+// converted with the library's Add, its progress in words, and Cancel
+// stops it leaving nothing in the catalog.
+func TestWelcomeConvertsFolder(t *testing.T) {
+	w, c, _ := newWelcomeTest(t, nil)
+	var texts []string
+	var once sync.Once
+	w.Listen(func() {
+		if adding, p := w.Adding(); adding && p.Converting && p.Convert.BytesDone > 0 {
+			once.Do(func() { texts = append(texts, p.Text()); w.CancelAdd() })
+		}
+	})
+	w.AddPaths(context.Background(), []string{refdata.Path(t, "hf/ts5m")})
+	waitUntil(t, "the conversion", func() bool { adding, _ := w.Adding(); return !adding })
+	if len(texts) != 1 || !strings.HasPrefix(texts[0], "Converting ") {
+		t.Errorf("progress shown: %q", texts)
+	}
+	if entries, _ := c.List(); len(entries) != 0 || !strings.HasPrefix(w.Note(), "Cancelled.") {
+		t.Errorf("after Cancel: %d models, note %q", len(entries), w.Note())
 	}
 }
