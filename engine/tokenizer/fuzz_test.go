@@ -15,7 +15,7 @@ import (
 func FuzzEncodeDecode(f *testing.F) {
 	tok := loadVocab(f, "ts5m")
 	for _, v := range vocabVectors(f, "ts5m") {
-		f.Add(v.text)
+		f.Add(v.Text)
 	}
 	f.Add("\xF0\x9F\xA6")
 	f.Add("<s> </s> <unk>")

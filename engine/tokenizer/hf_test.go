@@ -123,11 +123,11 @@ func TestHFVectors(t *testing.T) {
 			dir := refdata.Path(t, tc.dir)
 			tok := loadFile(t, hfVocabGGUF(t, dir, tc.pre))
 			base := filepath.Join(dir, tc.vectors)
-			vectors := readVectors(t, base+".inp", base+".out")
+			vectors := refdata.Vectors(t, base)
 			checkVectors(t, tok, vectors)
 			for i, v := range vectors {
-				if got := tok.Decode(tok.Encode(v.text, false, false)); got != v.text {
-					t.Errorf("string %d: Decode(Encode(%q)) = %q", i, v.text, got)
+				if got := tok.Decode(tok.Encode(v.Text, false, false)); got != v.Text {
+					t.Errorf("string %d: Decode(Encode(%q)) = %q", i, v.Text, got)
 				}
 			}
 			if strings.HasPrefix(tc.pre, "llama") && !tok.AddBOS() {

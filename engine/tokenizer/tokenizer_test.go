@@ -189,8 +189,8 @@ func TestSPMWordByWord(t *testing.T) {
 	}
 	texts := []string{string(text), "a  b   c\t\n  d ▁▁x ▁ ", "   ", "▁", "  \n\n  "}
 	for _, v := range vocabVectors(t, "ts5m") {
-		if v.text != "" { // an empty text has no fragment to merge
-			texts = append(texts, v.text)
+		if v.Text != "" { // an empty text has no fragment to merge
+			texts = append(texts, v.Text)
 		}
 	}
 	for _, name := range []string{"ts5m", "llama-spm", "phi-3"} {
@@ -340,10 +340,10 @@ func TestConcurrentUse(t *testing.T) {
 			go func() {
 				defer func() { done <- true }()
 				for _, v := range vectors {
-					if got := tok.Encode(v.text, false, false); !slices.Equal(got, v.ids) {
-						t.Errorf("%s %q: %v", name, v.text, got)
+					if got := tok.Encode(v.Text, false, false); !slices.Equal(got, v.IDs) {
+						t.Errorf("%s %q: %v", name, v.Text, got)
 					}
-					tok.Decode(v.ids)
+					tok.Decode(v.IDs)
 				}
 			}()
 		}

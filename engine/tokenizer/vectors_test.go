@@ -42,64 +42,23 @@ func loadFile(t testing.TB, path string) *Tokenizer {
 	return tok
 }
 
-// vector is one test string of llama.cpp's test-tokenizer-0 format with its
-// expected ids (no BOS, parse_special=false).
-type vector struct {
-	text string
-	ids  []int32
-}
-
-// readVectors reads X.inp and X.out (section 0 of the test data README).
-func readVectors(t testing.TB, inpPath, outPath string) []vector {
-	t.Helper()
-	inp, err := os.ReadFile(inpPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := os.ReadFile(outPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	texts := strings.Split(string(inp), "\n__ggml_vocab_test__\n")
-	if texts[len(texts)-1] != "" {
-		t.Fatalf("%s does not end with the separator", inpPath)
-	}
-	texts = texts[:len(texts)-1]
-	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
-	if len(lines) != len(texts) {
-		t.Fatalf("%d strings in %s but %d lines in %s", len(texts), inpPath, len(lines), outPath)
-	}
-	vectors := make([]vector, len(texts))
-	for i, text := range texts {
-		vectors[i].text = text
-		for _, field := range strings.Fields(lines[i]) {
-			id, err := strconv.ParseInt(field, 10, 32)
-			if err != nil {
-				t.Fatalf("%s line %d: %v", outPath, i+1, err)
-			}
-			vectors[i].ids = append(vectors[i].ids, int32(id))
-		}
-	}
-	return vectors
-}
-
-func vocabVectors(t testing.TB, name string) []vector {
+func vocabVectors(t testing.TB, name string) []refdata.Vector {
 	t.Helper()
 	base := refdata.Path(t, "vocab/ggml-vocab-"+name+".gguf")
-	return readVectors(t, base+".inp", base+".out")
+	return refdata.Vectors(t, base)
 }
 
 // checkVectors encodes every vector and reports the pass count.
-func checkVectors(t *testing.T, tok *Tokenizer, vectors []vector) {
+func checkVectors(t *testing.T, tok *Tokenizer, vectors []refdata.Vector) {
 	t.Helper()
 	passed := 0
 	for i, v := range vectors {
-		got := tok.Encode(v.text, false, false)
-		if slices.Equal(got, v.ids) {
+		got := tok.Encode(v.Text, false, false)
+		if slices.Equal(got, v.IDs) {
 			passed++
 			continue
 		}
-		t.Errorf("string %d %q:\n got  %v\n want %v", i, v.text, got, v.ids)
+		t.Errorf("string %d %q:\n got  %v\n want %v", i, v.Text, got, v.IDs)
 	}
 	t.Logf("%d/%d llama.cpp vectors pass", passed, len(vectors))
 }
@@ -118,8 +77,8 @@ func TestRoundTrip(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			tok := loadVocab(t, name)
 			for i, v := range vocabVectors(t, name) {
-				if got := tok.Decode(tok.Encode(v.text, false, false)); got != v.text {
-					t.Errorf("string %d: Decode(Encode(%q)) = %q", i, v.text, got)
+				if got := tok.Decode(tok.Encode(v.Text, false, false)); got != v.Text {
+					t.Errorf("string %d: Decode(Encode(%q)) = %q", i, v.Text, got)
 				}
 			}
 		})

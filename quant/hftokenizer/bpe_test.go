@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -86,43 +85,6 @@ func writeVocab(t *testing.T, kvs []gguf.KV) *tokenizer.Tokenizer {
 		t.Fatal(err)
 	}
 	return tok
-}
-
-// vector is one string of llama.cpp's test-tokenizer-0 files with its ids.
-type vector struct {
-	text string
-	ids  []int32
-}
-
-// readVectors reads base.inp and base.out (test data README, section 0).
-func readVectors(t *testing.T, base string) []vector {
-	t.Helper()
-	inp, err := os.ReadFile(base + ".inp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := os.ReadFile(base + ".out")
-	if err != nil {
-		t.Fatal(err)
-	}
-	texts := strings.Split(string(inp), "\n__ggml_vocab_test__\n")
-	texts = texts[:len(texts)-1] // the file ends with the separator
-	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
-	if len(lines) != len(texts) {
-		t.Fatalf("%s: %d strings but %d lines of ids", base, len(texts), len(lines))
-	}
-	vectors := make([]vector, len(texts))
-	for i, text := range texts {
-		vectors[i].text = text
-		for _, field := range strings.Fields(lines[i]) {
-			id, err := strconv.ParseInt(field, 10, 32)
-			if err != nil {
-				t.Fatalf("%s.out line %d: %v", base, i+1, err)
-			}
-			vectors[i].ids = append(vectors[i].ids, int32(id))
-		}
-	}
-	return vectors
 }
 
 // The post_processor of the npm Llama 3 tokenizer.json, and that of Meta's.
@@ -211,11 +173,11 @@ func TestBPEVectors(t *testing.T) {
 				return
 			}
 			passed := 0
-			vectors := readVectors(t, filepath.Join(refdata.Path(t, tc.dir), tc.vectors))
+			vectors := refdata.Vectors(t, filepath.Join(refdata.Path(t, tc.dir), tc.vectors))
 			for i, v := range vectors {
-				got := tok.Encode(v.text, false, false)
-				if !slices.Equal(got, v.ids) {
-					t.Errorf("string %d %q:\n got  %v\n want %v", i, v.text, got, v.ids)
+				got := tok.Encode(v.Text, false, false)
+				if !slices.Equal(got, v.IDs) {
+					t.Errorf("string %d %q:\n got  %v\n want %v", i, v.Text, got, v.IDs)
 					continue
 				}
 				passed++
