@@ -68,6 +68,7 @@ func commands() []command {
 		{"run", "continue a prompt with a model", runRunCommand},
 		{"list", "list the models in Nibble's catalog", runListCommand},
 		{"import", "add a GGUF model file to the catalog (kept in place by default)", runImportCommand},
+		{"pull", "download a GGUF model from the Hugging Face hub into the catalog", runPullCommand},
 		{"show", "show a model of the catalog and its variants", runShowCommand},
 		{"rm", "remove a model or a variant from the catalog", runRmCommand},
 		{"quantize", "make a smaller copy of a model at a quantization level", runQuantizeCommand},

@@ -31,3 +31,11 @@ var CalibrationText string
 //
 //go:embed quality.txt
 var QualityText string
+
+// ModelsJSON is the curated list of chat models Nibble offers to download
+// (app/service.Curated reads it): for each, its Hugging Face repositories,
+// license, one-line description, shape and GGUF file per level. Entries with
+// "checked": false name files not yet verified against the hub.
+//
+//go:embed models.json
+var ModelsJSON []byte

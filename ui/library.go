@@ -91,7 +91,8 @@ func (v *libraryView) addButtons() []fyne.CanvasObject {
 	folder := widget.NewButtonWithIcon("Add a folder…", theme.FolderOpenIcon(), func() {
 		pickFolder(v.s, func(path string) { v.add([]string{path}) })
 	})
-	return []fyne.CanvasObject{file, folder}
+	get := widget.NewButtonWithIcon("Get a model…", theme.DownloadIcon(), v.s.showGetModel)
+	return []fyne.CanvasObject{get, file, folder}
 }
 
 // refresh shows the library's state: the add progress, then the cards,

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"context"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
@@ -24,6 +26,10 @@ type shell struct {
 	library *libraryView
 	// work is the screens' background work.
 	work background
+	// download fetches a curated model at a level into the catalog
+	// (state.GetModel.Download); nil until downloads are wired, and then
+	// "Get a model" offers no download.
+	download func(ctx context.Context, m service.CuratedModel, level string) error
 }
 
 // newShell builds the frame in win over svc and shows the first screen: the

@@ -45,6 +45,7 @@ func newWelcomeView(s *shell) fyne.CanvasObject {
 	add := func(path string) { w.AddPaths(ctx, []string{path}) }
 	chooseFile := widget.NewButtonWithIcon("Choose a model file…", theme.FileIcon(), func() { pickModelFile(s, add) })
 	chooseFolder := widget.NewButtonWithIcon("Choose a folder…", theme.FolderOpenIcon(), func() { pickFolder(s, add) })
+	getModel := widget.NewButtonWithIcon("Get a model…", theme.DownloadIcon(), s.showGetModel)
 
 	done := widget.NewButtonWithIcon("Go to my library", theme.NavigateNextIcon(), func() {
 		if err := w.Finish(); err != nil {
@@ -113,6 +114,9 @@ func newWelcomeView(s *shell) fyne.CanvasObject {
 		widget.NewSeparator(),
 		screenSection("Add a model yourself", "A model is a .gguf file, like those from Hugging Face, Ollama or LM Studio.",
 			container.NewHBox(chooseFile, chooseFolder)),
+		widget.NewSeparator(),
+		screenSection("Download a model", "No model yet? Nibble suggests free chat models that fit this computer.",
+			container.NewHBox(getModel)),
 	)
 	bottom := container.NewVBox(widget.NewSeparator(), container.NewHBox(layout.NewSpacer(), done))
 	return container.NewBorder(nil, container.NewPadded(bottom), nil, nil, container.NewVScroll(container.NewPadded(content)))

@@ -195,3 +195,19 @@ func (r Llama3Rope) Factors(base float32, headDim int) []float32 {
 	}
 	return out
 }
+
+// Plan returns the tensors of a file of shape s at mix — names, ggml shapes
+// and the types quant's plan gives them, in write order — without making
+// any weights, so a file's size can be computed before it exists (see
+// advise.FromShape). It fails when mix cannot be made for s.
+func (s Shape) Plan(mix quant.Mix) ([]gguf.TensorInfo, error) {
+	ts, err := s.plan(mix)
+	if err != nil {
+		return nil, err
+	}
+	infos := make([]gguf.TensorInfo, len(ts))
+	for i, t := range ts {
+		infos[i] = t.TensorInfo
+	}
+	return infos, nil
+}

@@ -3,6 +3,7 @@ package advise
 import (
 	"fmt"
 	"os"
+	"slices"
 
 	"nibble/engine/gguf"
 	"nibble/engine/model"
@@ -97,7 +98,7 @@ func Read(path string, ctx int) (Model, error) {
 	for i, t := range f.Tensors {
 		own[i] = t.Type
 	}
-	if m.File, err = size(f, f.DataOffset, own); err != nil {
+	if m.File, err = size(f.Tensors, f.Alignment, f.DataOffset, own); err != nil {
 		return Model{}, err
 	}
 	m.File.FileBytes = uint64(st.Size()) // the file itself, trailing bytes included
@@ -106,7 +107,7 @@ func Read(path string, ctx int) (Model, error) {
 		plan, err := mix.Plan(f, f.Tensors)
 		var s Size
 		if err == nil {
-			s, err = size(f, header, plan)
+			s, err = size(f.Tensors, f.Alignment, header, plan)
 		}
 		if err != nil {
 			if m.Unavailable == nil {
@@ -134,19 +135,18 @@ func quantizedHeader(f *gguf.File) uint64 {
 	return f.DataOffset + (extra+f.Alignment-1)/f.Alignment*f.Alignment
 }
 
-// size adds up f's tensors with types[i] for tensor i: the file (header
-// bytes, then each tensor padded to the alignment) and the bytes read per
-// token.
-func size(f *gguf.File, header uint64, types []gguf.Type) (Size, error) {
-	_, untied := f.Tensor("output.weight")
+// size adds up tensors with types[i] for tensor i: the file (header bytes,
+// then each tensor padded to align) and the bytes read per token.
+func size(tensors []gguf.TensorInfo, align, header uint64, types []gguf.Type) (Size, error) {
+	untied := slices.ContainsFunc(tensors, func(t gguf.TensorInfo) bool { return t.Name == "output.weight" })
 	s := Size{FileBytes: header}
-	for i, t := range f.Tensors {
+	for i, t := range tensors {
 		row, ok := types[i].RowBytes(int(t.Dims[0]))
 		if !ok {
 			return Size{}, fmt.Errorf("tensor %s: rows of %d values do not fit type %v", t.Name, t.Dims[0], types[i])
 		}
 		n := uint64(row) * t.Rows()
-		s.FileBytes += (n + f.Alignment - 1) / f.Alignment * f.Alignment
+		s.FileBytes += (n + align - 1) / align * align
 		if untied && t.Name == "token_embd.weight" {
 			s.TokenBytes += uint64(row)
 		} else {

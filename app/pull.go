@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/dustin/go-humanize"
+
+	"nibble/catalog"
+	"nibble/catalog/hub"
+)
+
+const pullUsage = `Usage: nibble pull REPO[:FILE | :LEVEL]
+
+Downloads a GGUF model file from the Hugging Face hub into Nibble's models
+folder and adds it to the catalog, like 'ollama pull'.
+
+  nibble pull Qwen/Qwen2.5-0.5B-Instruct-GGUF:qwen2.5-0.5b-instruct-q4_k_m.gguf
+  nibble pull Qwen/Qwen2.5-0.5B-Instruct-GGUF:Q4_K_M
+
+With a LEVEL, the repo's .gguf file whose name has that level is taken; with
+nothing after the repo, its only .gguf file, or else its Q4_K_M one.
+
+The download is checked against the SHA-256 the hub publishes before it is
+put in place. An interrupted download (Ctrl-C, a lost connection) resumes
+where it stopped when the same command is run again.
+
+Environment: HF_ENDPOINT, the hub's address (default https://huggingface.co);
+HF_TOKEN, an access token for gated or private repos; HTTPS_PROXY.
+`
+
+// defaultPullLevel is taken when the repo has several files and none is
+// named, as ollama does.
+const defaultPullLevel = "Q4_K_M"
+
+func runPullCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("pull", stderr, func(w io.Writer) { fmt.Fprint(w, pullUsage) })
+	pos, err := parseArgs(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	return runPull(ctx, pos[0], stdout, stderr)
+}
+
+func runPull(ctx context.Context, ref string, stdout, stderr io.Writer) error {
+	repo, want, _ := strings.Cut(ref, ":")
+	if strings.Count(repo, "/") != 1 {
+		return fmt.Errorf("nibble pull: %q is not a Hugging Face repo (OWNER/NAME)", repo)
+	}
+	client := hub.New(os.Getenv("HF_TOKEN"))
+	file := want
+	if !strings.HasSuffix(strings.ToLower(want), ".gguf") {
+		names, err := client.Files(ctx, repo)
+		if err != nil {
+			return err
+		}
+		if file, err = pickGGUF(repo, names, want); err != nil {
+			return err
+		}
+	}
+
+	dir, err := modelsDir(stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "pulling %s from %s\n", file, repo)
+	bar := newProgressBar(stderr)
+	path, err := client.Download(ctx, repo, file, dir, func(p hub.Progress) {
+		bar.update(p.Done, p.Total, "downloading "+humanize.IBytes(uint64(p.Speed))+"/s")
+	})
+	bar.done()
+	if err != nil {
+		return err
+	}
+	// Move adopts the file where it is, in the models folder.
+	err = runImport(ctx, importOptions{path: path, mode: catalog.Move}, stdout, stderr)
+	if errors.Is(err, catalog.ErrExists) { // pulled before: nothing to do
+		fmt.Fprintf(stdout, "%s is already in the catalog\n", path)
+		return nil
+	}
+	return err
+}
+
+// modelsDir is the catalog's models folder. The catalog is not kept open
+// during the download: the window may open it meanwhile, and its Reconcile
+// leaves the partial file alone.
+func modelsDir(stderr io.Writer) (string, error) {
+	c, err := openCatalog(stderr)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	return c.ModelsDir()
+}
+
+// pickGGUF chooses the .gguf file of a repo at level, or the default one when
+// level is "".
+func pickGGUF(repo string, names []string, level string) (string, error) {
+	var ggufs []string
+	for _, n := range names {
+		if strings.HasSuffix(strings.ToLower(n), ".gguf") {
+			ggufs = append(ggufs, n)
+		}
+	}
+	if len(ggufs) == 0 {
+		return "", fmt.Errorf("nibble pull: %s has no .gguf file", repo)
+	}
+	if level == "" {
+		if len(ggufs) == 1 {
+			return ggufs[0], nil
+		}
+		level = defaultPullLevel
+	}
+	var match []string
+	for _, n := range ggufs {
+		if hasLevel(n, level) {
+			match = append(match, n)
+		}
+	}
+	slices.Sort(ggufs)
+	switch len(match) {
+	case 1:
+		return match[0], nil
+	case 0:
+		return "", fmt.Errorf("nibble pull: %s has no .gguf file at level %s; its files:\n  %s", repo, level, strings.Join(ggufs, "\n  "))
+	}
+	slices.Sort(match)
+	return "", fmt.Errorf("nibble pull: %s has several .gguf files at level %s, name one (REPO:FILE):\n  %s", repo, level, strings.Join(match, "\n  "))
+}
+
+// hasLevel tells whether a file name has level in it, any case, not followed
+// by more of a level name: "q4_k_m" is in "model-q4_k_m.gguf" but "Q4_K" is
+// not, nor "Q4_0" in "model-Q4_0_4_4.gguf".
+func hasLevel(name, level string) bool {
+	name, level = strings.ToLower(name), strings.ToLower(level)
+	for i := 0; ; {
+		j := strings.Index(name[i:], level)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(level)
+		if (start == 0 || !isAlnum(name[start-1])) && (end == len(name) || !isAlnum(name[end]) && name[end] != '_') {
+			return true
+		}
+		i = start + 1
+	}
+}
+
+func isAlnum(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= '0' && b <= '9'
+}

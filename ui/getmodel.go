@@ -1,0 +1,120 @@
+package ui
+
+import (
+	"context"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"nibble/ui/state"
+)
+
+// showGetModel shows the "Get a model" screen, from the library or the
+// welcome.
+func (s *shell) showGetModel() { s.show("Library", newGetModelView(s)) }
+
+// getModelView shows state.GetModel: a card per curated model, best for
+// this computer first, with its fit badge, the size at the level chosen
+// (the recommended one at first), a choice of level and Download.
+type getModelView struct {
+	s     *shell
+	g     *state.GetModel
+	cards *fyne.Container
+	// built is how many cards were built; the list is built once, after
+	// Load, and its widgets updated in place afterwards.
+	built int
+	rows  []getModelRow
+}
+
+// getModelRow is the widgets of one card that change.
+type getModelRow struct {
+	badge, size *widget.Label
+	level       *widget.Select
+	download    *widget.Button
+}
+
+func newGetModelView(s *shell) fyne.CanvasObject {
+	g := state.NewGetModel(s.svc)
+	g.Download = s.download
+	v := &getModelView{s: s, g: g, cards: container.NewVBox(widget.NewLabel("Looking at which models fit this computer…"))}
+	intro := wrapped("These chat models are free to download. Each says how it would run on this computer; " +
+		"the first ones are the best that run well. The level is how much the model is compressed: " +
+		"Nibble has chosen the best one for this computer.")
+	top := container.NewVBox(screenTitle("Get a model"), intro)
+	if ok, note := g.CanDownload(); !ok {
+		top.Add(wrapped(note))
+	}
+	g.Listen(func() { fyne.Do(v.refresh) })
+	s.work.Go(func() { g.Load(context.Background()) })
+	back := widget.NewButtonWithIcon("Back to my library", theme.NavigateBackIcon(), s.showLibrary)
+	return container.NewBorder(container.NewPadded(top), container.NewPadded(container.NewHBox(back)), nil, nil,
+		container.NewVScroll(container.NewPadded(v.cards)))
+}
+
+// refresh shows the list: the cards once loaded, then their figures.
+func (v *getModelView) refresh() {
+	if err := v.g.LoadErr(); err != nil {
+		what, next := state.Explain(err)
+		v.cards.Objects = []fyne.CanvasObject{wrapped(what + " " + next)}
+		v.cards.Refresh()
+		return
+	}
+	offers := v.g.Offers()
+	if v.built != len(offers) {
+		v.build(offers)
+	}
+	busy := v.g.Downloading()
+	canDownload, _ := v.g.CanDownload()
+	for i, o := range offers {
+		r := v.rows[i]
+		r.badge.Importance = verdictImportance(o.Badge)
+		r.badge.SetText(string(o.Badge))
+		if o.Size == "" {
+			r.size.SetText(o.Reason)
+		} else {
+			r.size.SetText(o.Size)
+		}
+		if r.level.Selected != o.Level {
+			r.level.SetSelected(o.Level)
+		}
+		enableIf(r.download, canDownload && busy < 0 && o.Level != "")
+		r.download.SetText("Download")
+		if i == busy {
+			r.download.SetText("Downloading…")
+		}
+	}
+}
+
+// build makes a card per offer.
+func (v *getModelView) build(offers []state.Offer) {
+	v.cards.Objects = nil
+	v.rows = make([]getModelRow, len(offers))
+	for i, o := range offers {
+		r := getModelRow{badge: widget.NewLabel(""), size: wrapped("")}
+		r.level = widget.NewSelect(v.g.Levels(i), func(level string) {
+			if level != "" {
+				if err := v.g.Choose(i, level); err != nil {
+					v.s.showError(err)
+				}
+			}
+		})
+		r.level.PlaceHolder = "Too large"
+		r.download = widget.NewButtonWithIcon("Download", theme.DownloadIcon(), func() {
+			v.s.work.Go(func() {
+				if err := v.g.Get(context.Background(), i); err != nil {
+					fyne.Do(func() { v.s.showError(err) })
+				}
+			})
+		})
+		r.download.Importance = widget.HighImportance
+		v.rows[i] = r
+		name := widget.NewLabelWithStyle(o.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		head := container.NewBorder(nil, nil, name, r.badge)
+		actions := container.NewBorder(nil, nil, nil, container.NewHBox(r.level, r.download), r.size)
+		v.cards.Add(widget.NewCard("", "", container.NewVBox(head, wrapped(o.Description), secondary(o.Details), actions)))
+	}
+	v.built = len(offers)
+	v.cards.Refresh()
+}
