@@ -43,9 +43,6 @@ func newGetModelView(s *shell) fyne.CanvasObject {
 		"the first ones are the best that run well. The level is how much the model is compressed: " +
 		"Nibble has chosen the best one for this computer.")
 	top := container.NewVBox(screenTitle("Get a model"), intro)
-	if ok, note := g.CanDownload(); !ok {
-		top.Add(wrapped(note))
-	}
 	g.Listen(func() { fyne.Do(v.refresh) })
 	s.work.Go(func() { g.Load(context.Background()) })
 	back := widget.NewButtonWithIcon("Back to my library", theme.NavigateBackIcon(), s.showLibrary)
@@ -66,7 +63,6 @@ func (v *getModelView) refresh() {
 		v.build(offers)
 	}
 	busy := v.g.Downloading()
-	canDownload, _ := v.g.CanDownload()
 	for i, o := range offers {
 		r := v.rows[i]
 		r.badge.Importance = verdictImportance(o.Badge)
@@ -79,7 +75,7 @@ func (v *getModelView) refresh() {
 		if r.level.Selected != o.Level {
 			r.level.SetSelected(o.Level)
 		}
-		enableIf(r.download, canDownload && busy < 0 && o.Level != "")
+		enableIf(r.download, busy < 0 && o.Level != "")
 		r.download.SetText("Download")
 		if i == busy {
 			r.download.SetText("Downloading…")

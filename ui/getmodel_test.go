@@ -1,11 +1,20 @@
 package ui
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
+	"nibble/engine/refdata"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
@@ -15,8 +24,8 @@ import (
 
 // TestGetModelFromWelcome opens "Get a model" from the welcome of an empty
 // library on the test computer (16 GB, 12 free): the curated models, the
-// largest first as all run well, each with its badge and size, and
-// Download disabled with a note while downloads are not wired.
+// largest first as all run well, each with its badge and size and an
+// enabled Download.
 func TestGetModelFromWelcome(t *testing.T) {
 	s, w := newTestWindow(t, nil)
 	test.Tap(buttonNamed(t, w, "Get a model…"))
@@ -33,13 +42,14 @@ func TestGetModelFromWelcome(t *testing.T) {
 	if n := countIf(got, func(l string) bool { return strings.Contains(l, "to download, needs about") }); n < 9 {
 		t.Errorf("%d sizes shown, want one per model", n)
 	}
-	if !slices.Contains(got, "Downloading is not available in this version of Nibble yet.") {
-		t.Errorf("no note that downloads are not available in %q", got)
-	}
-	for _, b := range buttonsLabelled(onScreen(w), "Download") {
-		if !b.Disabled() {
-			t.Error("a Download button is enabled with no downloader")
+	buttons := buttonsLabelled(onScreen(w), "Download")
+	for _, b := range buttons {
+		if b.Disabled() {
+			t.Error("a Download button is disabled")
 		}
+	}
+	if len(buttons) < 9 {
+		t.Errorf("%d Download buttons, want one per model", len(buttons))
 	}
 }
 
@@ -90,4 +100,43 @@ func countIf(ss []string, ok func(string) bool) int {
 		}
 	}
 	return n
+}
+
+// TestDownloadCuratedOpensChat: the window's downloader fetches the model's
+// file from the hub (a local imitation: HF_ENDPOINT), verified against its
+// sha256, adds it to the catalog and opens a chat with it.
+func TestDownloadCuratedOpensChat(t *testing.T) {
+	data, err := os.ReadFile(refdata.Path(t, "models/ts5m-Q8_0.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/org/tiny/resolve/main/tiny-q8_0.gguf" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("X-Linked-Etag", `"`+hex.EncodeToString(sum[:])+`"`)
+		w.Header().Set("X-Linked-Size", strconv.Itoa(len(data)))
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(data))
+	}))
+	defer hub.Close()
+	t.Setenv("HF_ENDPOINT", hub.URL)
+
+	s, _ := newTestWindow(t, nil)
+	m := service.CuratedModel{Name: "Tiny", GGUFRepo: "org/tiny", Files: map[string]string{"Q8_0": "tiny-q8_0.gguf"}}
+	if err := s.downloadCurated(context.Background(), m, "Q8_0"); err != nil {
+		t.Fatal(err)
+	}
+	settle(t, s)
+	if placeShown(s) != "Chats" {
+		t.Errorf("after the download %q is shown, want the chat", placeShown(s))
+	}
+	e, err := s.svc.Catalog.Lookup("tinystories-5m")
+	if err != nil || len(e.Variants) != 1 || !e.Variants[0].Owned || e.Variants[0].Level != "Q8_0" {
+		t.Errorf("the catalog holds %+v (%v), want the downloaded Q8_0 file as Nibble's", e.Variants, err)
+	}
+	if err := s.downloadCurated(context.Background(), m, "Q4_0"); err == nil {
+		t.Error("a level with no ready file was downloaded")
+	}
 }

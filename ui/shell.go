@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -26,9 +27,9 @@ type shell struct {
 	library *libraryView
 	// work is the screens' background work.
 	work background
-	// download fetches a curated model at a level into the catalog
-	// (state.GetModel.Download); nil until downloads are wired, and then
-	// "Get a model" offers no download.
+	// download fetches a curated model at a level into the catalog and
+	// opens a chat with it (state.GetModel.Download): downloadCurated,
+	// which tests replace to play the hub.
 	download func(ctx context.Context, m service.CuratedModel, level string) error
 }
 
@@ -36,6 +37,7 @@ type shell struct {
 // welcome on a first start, else the library.
 func newShell(win fyne.Window, svc *service.Service) *shell {
 	s := &shell{win: win, svc: svc, body: container.NewStack(), nav: map[string]*widget.Button{}}
+	s.download = s.downloadCurated
 	bar := container.NewVBox()
 	for _, p := range []struct {
 		name string
@@ -91,4 +93,21 @@ func (s *shell) showChat(id uint64) { s.show("Chats", newChatView(s, id)) }
 // startChat opens a new chat with variant v of model m.
 func (s *shell) startChat(m catalog.Model, v catalog.Variant) {
 	s.show("Chats", newChatViewFor(s, m, v))
+}
+
+// downloadCurated downloads curated model m's ready file at level from the
+// Hugging Face hub into the catalog (service.Download: resumable and
+// verified) and then opens a chat with it. It blocks: the Get a model
+// screen runs it in the background.
+func (s *shell) downloadCurated(ctx context.Context, m service.CuratedModel, level string) error {
+	file := m.Files[level]
+	if file == "" {
+		return fmt.Errorf("%s has no ready file at %s on the hub yet", m.Name, level)
+	}
+	e, err := s.svc.Download(ctx, m.GGUFRepo, file, nil)
+	if err != nil {
+		return err
+	}
+	fyne.Do(func() { s.startChat(e.Model, e.Variants[0]) })
+	return nil
 }

@@ -18,10 +18,9 @@ import (
 type GetModel struct {
 	Changes
 	svc *service.Service
-	// Download, when set, fetches model at level into the catalog and
-	// returns when that is done, failed or ctx is cancelled. Until it is set
-	// the screen offers no download (CanDownload). Set it before the view
-	// is built.
+	// Download fetches model at level into the catalog and returns when
+	// that is done, failed or ctx is cancelled. Set it before Get is
+	// called.
 	Download func(ctx context.Context, m service.CuratedModel, level string) error
 
 	mu      sync.Mutex
@@ -131,25 +130,10 @@ func (g *GetModel) Choose(i int, level string) error {
 	return nil
 }
 
-// CanDownload says whether downloads work yet, and if not, why, in words.
-func (g *GetModel) CanDownload() (bool, string) {
-	if g.Download == nil {
-		return false, "Downloading is not available in this version of Nibble yet."
-	}
-	return true, ""
-}
-
-// ErrNoDownload is Get's error when downloads are not available
-// (CanDownload).
-var ErrNoDownload = errors.New("downloading models is not available yet")
-
 // Get downloads offer i at its chosen level through Download, announcing
 // the start and the end; it blocks, so the view runs it in a goroutine.
 // One download runs at a time.
 func (g *GetModel) Get(ctx context.Context, i int) error {
-	if ok, _ := g.CanDownload(); !ok {
-		return ErrNoDownload
-	}
 	g.mu.Lock()
 	if g.busy >= 0 {
 		g.mu.Unlock()

@@ -38,12 +38,6 @@ func TestGetModelList(t *testing.T) {
 			t.Errorf("offer %s: chosen level %s is not among its levels %v", o.Name, o.Level, g.Levels(i))
 		}
 	}
-	if ok, note := g.CanDownload(); ok || note == "" {
-		t.Errorf("CanDownload = %v, %q with no downloader; want false with a note", ok, note)
-	}
-	if err := g.Get(context.Background(), 0); !errors.Is(err, ErrNoDownload) {
-		t.Errorf("Get with no downloader: %v, want ErrNoDownload", err)
-	}
 }
 
 // TestGetModelDownload checks that Get passes the chosen level to the

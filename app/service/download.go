@@ -1,0 +1,42 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"os"
+
+	"nibble/catalog"
+	"nibble/catalog/hub"
+)
+
+// Download fetches file from the Hugging Face repo into the models folder
+// (hub.Client.Download: resumable, verified against the hub's sha256, with
+// HF_TOKEN as the access token for gated repos) and adds it to the catalog
+// as Nibble's own file. A file already in the catalog is not an error: its
+// entry is returned. progress, if not nil, is told how the download goes.
+// Cancelling ctx stops it, keeping the partial file for the next try.
+func (s *Service) Download(ctx context.Context, repo, file string, progress func(hub.Progress)) (catalog.Entry, error) {
+	dir, err := s.Catalog.ModelsDir()
+	if err != nil {
+		return catalog.Entry{}, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return catalog.Entry{}, err
+	}
+	path, err := hub.New(os.Getenv("HF_TOKEN")).Download(ctx, repo, file, dir, progress)
+	if err != nil {
+		return catalog.Entry{}, err
+	}
+	// Move adopts the file where it is, in the models folder.
+	im, err := s.Catalog.Import(ctx, path, catalog.ImportOptions{Mode: catalog.Move})
+	if errors.Is(err, catalog.ErrExists) { // downloaded before
+		e, _, lerr := s.Catalog.LookupFile(path)
+		if lerr == nil {
+			return e, nil
+		}
+	}
+	if err != nil {
+		return catalog.Entry{}, err
+	}
+	return catalog.Entry{Model: im.Model, Variants: []catalog.Variant{im.Variant}}, nil
+}
