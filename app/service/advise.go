@@ -64,10 +64,7 @@ func Measurements(c *catalog.Catalog, path string, kld map[string]float64) (spee
 func unquantizedReference(vs []catalog.Variant, id uint64) bool {
 	for _, v := range vs {
 		if v.ID == id {
-			switch v.Level {
-			case "F32", "F16", "BF16":
-				return true
-			}
+			return Unquantized(v.Level)
 		}
 	}
 	return false

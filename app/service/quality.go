@@ -1,10 +1,8 @@
 package service
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"nibble/assets"
@@ -27,10 +25,6 @@ const (
 	qualityGenerate     = 32
 )
 
-// sourceLevels are the levels a model's reference variant is picked from,
-// best first: the unquantized ones.
-var sourceLevels = []string{"F32", "F16", "BF16"}
-
 // MeasureQuality measures how close variant's predictions are to those of
 // its model's best source variant in the catalog (F32, else F16, else BF16,
 // else the largest variant present), on the quality text shipped with Nibble
@@ -50,7 +44,7 @@ func (s *Service) MeasureQuality(ctx context.Context, variant catalog.Variant, p
 		return catalog.Quality{}, err
 	}
 	variant = e.Variants[0]
-	source := bestSource(append(others, variant))
+	source := BestSource(append(others, variant))
 	opts := eval.CompareOptions{
 		Options: eval.Options{Chunks: qualityChunks},
 		Prompts: qualityPrompts, PromptTokens: qualityPromptTokens, Generate: qualityGenerate,
@@ -95,20 +89,4 @@ func (s *Service) MeasureQuality(ctx context.Context, variant catalog.Variant, p
 		return catalog.Quality{}, err
 	}
 	return q, nil
-}
-
-// bestSource returns the variant a model's others are best compared with:
-// the first of sourceLevels present, else the largest file. Missing files
-// are passed over, unless all are.
-func bestSource(vs []catalog.Variant) catalog.Variant {
-	present := slices.DeleteFunc(slices.Clone(vs), func(v catalog.Variant) bool { return v.Missing })
-	if len(present) > 0 {
-		vs = present
-	}
-	for _, level := range sourceLevels {
-		if i := slices.IndexFunc(vs, func(v catalog.Variant) bool { return v.Level == level }); i >= 0 {
-			return vs[i]
-		}
-	}
-	return slices.MaxFunc(vs, func(a, b catalog.Variant) int { return cmp.Compare(a.Size, b.Size) })
 }

@@ -95,6 +95,9 @@ func TestMeasureQualityCancel(t *testing.T) {
 	}
 }
 
+// TestBestSource: levels are made from, and quality measured against, an
+// unquantized variant (F32, F16, BF16 in that order), else the largest
+// file, a present one first.
 func TestBestSource(t *testing.T) {
 	v := func(id uint64, level string, size int64, missing bool) catalog.Variant {
 		return catalog.Variant{ID: id, Level: level, Size: size, Missing: missing}
@@ -109,8 +112,12 @@ func TestBestSource(t *testing.T) {
 		{"missing F32 passed over", []catalog.Variant{v(1, "F32", 20, true), v(2, "Q8_0", 6, false), v(3, "BF16", 10, false)}, 3},
 		{"no float: the largest", []catalog.Variant{v(1, "Q4_K_M", 3, false), v(2, "Q8_0", 6, false), v(3, "", 5, false)}, 2},
 		{"all missing", []catalog.Variant{v(1, "Q4_0", 3, true), v(2, "F16", 10, true)}, 2},
+		{"F32 over F16", []catalog.Variant{v(1, "F16", 10, false), v(2, "F32", 20, false), v(3, "Q8_0", 5, false)}, 2},
+		{"BF16 over a larger Q8_0", []catalog.Variant{v(1, "Q8_0", 50, false), v(2, "BF16", 10, false)}, 2},
+		{"present over missing", []catalog.Variant{v(1, "F32", 20, true), v(2, "Q4_0", 3, false)}, 2},
+		{"the larger of two F16", []catalog.Variant{v(1, "F16", 10, false), v(2, "F16", 12, false)}, 2},
 	} {
-		if got := bestSource(c.vs); got.ID != c.want {
+		if got := BestSource(c.vs); got.ID != c.want {
 			t.Errorf("%s: variant %d, want %d", c.name, got.ID, c.want)
 		}
 	}

@@ -29,11 +29,8 @@ const CalibrationName = "nibble-calibration.txt"
 // importance matrix: every level whose types llama.cpp quantizes with one,
 // that is all but the float levels and Q8_0.
 func UsesImportance(mixName string) bool {
-	switch strings.ToUpper(mixName) {
-	case "F32", "F16", "BF16", "Q8_0":
-		return false
-	}
-	return true
+	level := strings.ToUpper(mixName)
+	return !Unquantized(level) && level != "Q8_0"
 }
 
 // MakeVariant quantizes variant from to the level mixName into the models

@@ -47,33 +47,7 @@ type Fit struct {
 // NewFit returns the screen for model e, making levels from its best
 // variant (see Source). Nothing is advised until Advise.
 func NewFit(svc *service.Service, e catalog.Entry) *Fit {
-	return &Fit{svc: svc, entry: e, source: bestSource(e)}
-}
-
-// bestSource is the variant of e that new levels lose least from: an
-// unquantized one (F32, then F16, then BF16), else the largest file;
-// missing files only when there is nothing else.
-func bestSource(e catalog.Entry) catalog.Variant {
-	rank := func(v catalog.Variant) (int, int64) {
-		present := 0
-		if !v.Missing {
-			present = 1
-		}
-		float := 0
-		if i := slices.Index([]string{"BF16", "F16", "F32"}, v.Level); i >= 0 {
-			float = i + 1
-		}
-		return present*10 + float, v.Size
-	}
-	var best catalog.Variant
-	for i, v := range e.Variants {
-		r, size := rank(v)
-		br, bsize := rank(best)
-		if i == 0 || r > br || r == br && size > bsize {
-			best = v
-		}
-	}
-	return best
+	return &Fit{svc: svc, entry: e, source: service.BestSource(e.Variants)}
 }
 
 // Model returns the model being made smaller.
@@ -89,8 +63,7 @@ func (f *Fit) Source() catalog.Variant { return f.source }
 // SourceNote says in one sentence which file new levels are made from and
 // why.
 func (f *Fit) SourceNote() string {
-	switch f.source.Level {
-	case "F32", "F16", "BF16":
+	if service.Unquantized(f.source.Level) {
 		return fmt.Sprintf("Made from your %s file, the most precise version you have, so the new file loses as little as possible.", f.source.Tag)
 	}
 	return fmt.Sprintf("Made from your %s file, the largest version you have; levels larger than it need the original model.", f.source.Tag)

@@ -16,30 +16,6 @@ import (
 	"nibble/quant/advise"
 )
 
-// TestFitSource: levels are made from an unquantized variant (F32, F16,
-// BF16 in that order), else from the largest file, a present one first.
-func TestFitSource(t *testing.T) {
-	v := func(id uint64, level string, size int64, missing bool) catalog.Variant {
-		return catalog.Variant{ID: id, Tag: level, Level: level, Size: size, Missing: missing}
-	}
-	for _, tc := range []struct {
-		name     string
-		variants []catalog.Variant
-		want     uint64
-	}{
-		{"F32 over F16", []catalog.Variant{v(1, "F16", 10, false), v(2, "F32", 20, false), v(3, "Q8_0", 5, false)}, 2},
-		{"F16 over BF16", []catalog.Variant{v(1, "BF16", 10, false), v(2, "F16", 10, false)}, 2},
-		{"BF16 over a larger Q8_0", []catalog.Variant{v(1, "Q8_0", 50, false), v(2, "BF16", 10, false)}, 2},
-		{"largest quantized", []catalog.Variant{v(1, "Q4_0", 3, false), v(2, "Q8_0", 6, false), v(3, "", 4, false)}, 2},
-		{"present over missing", []catalog.Variant{v(1, "F32", 20, true), v(2, "Q4_0", 3, false)}, 2},
-		{"all missing", []catalog.Variant{v(1, "Q4_0", 3, true), v(2, "F16", 10, true)}, 2},
-	} {
-		if got := bestSource(catalog.Entry{Variants: tc.variants}); got.ID != tc.want {
-			t.Errorf("%s: source %d (%s), want %d", tc.name, got.ID, got.Level, tc.want)
-		}
-	}
-}
-
 // TestFitAdvice: every level with its figures, the recommended one
 // preselected; levels larger than the source disabled with why; existing
 // levels pointed at; the user's choice kept when the context changes.
