@@ -58,9 +58,8 @@ func (s *Service) ConvertFolder(ctx context.Context, dir string, progress func(h
 		}
 		return catalog.Import{}, &ConvertError{Err: err}
 	}
-	im, err := s.Catalog.Import(ctx, out, catalog.ImportOptions{Mode: catalog.Move})
+	im, err := s.adopt(ctx, out, catalog.ImportOptions{})
 	if err != nil {
-		os.Remove(out)
 		return catalog.Import{}, fmt.Errorf("adding the converted model to the catalog: %w", err)
 	}
 	return *im, nil

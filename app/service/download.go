@@ -12,7 +12,8 @@ import (
 // Download fetches file from the Hugging Face repo into the models folder
 // (hub.Client.Download: resumable, verified against the hub's sha256, with
 // HF_TOKEN as the access token for gated repos) and adds it to the catalog
-// as Nibble's own file. A file already in the catalog is not an error: its
+// as Nibble's own file; a file the catalog refuses (one part of a split
+// model) is deleted. A file already in the catalog is not an error: its
 // entry is returned. progress, if not nil, is told how the download goes.
 // Cancelling ctx stops it, keeping the partial file for the next try.
 func (s *Service) Download(ctx context.Context, repo, file string, progress func(hub.Progress)) (catalog.Entry, error) {
@@ -27,8 +28,7 @@ func (s *Service) Download(ctx context.Context, repo, file string, progress func
 	if err != nil {
 		return catalog.Entry{}, err
 	}
-	// Move adopts the file where it is, in the models folder.
-	im, err := s.Catalog.Import(ctx, path, catalog.ImportOptions{Mode: catalog.Move})
+	im, err := s.adopt(ctx, path, catalog.ImportOptions{})
 	if errors.Is(err, catalog.ErrExists) { // downloaded before
 		e, _, lerr := s.Catalog.LookupFile(path)
 		if lerr == nil {

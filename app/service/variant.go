@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -74,11 +75,22 @@ func (s *Service) MakeVariant(ctx context.Context, from catalog.Variant, mixName
 	if err != nil {
 		return catalog.Variant{}, res, err
 	}
-	im, err := s.Catalog.Import(ctx, out, catalog.ImportOptions{
-		Mode: catalog.Move, Name: e.Model.DisplayName, QuantizedFrom: from.ID})
+	im, err := s.adopt(ctx, out, catalog.ImportOptions{Name: e.Model.DisplayName, QuantizedFrom: from.ID})
 	if err != nil {
-		os.Remove(out)
 		return catalog.Variant{}, res, fmt.Errorf("adding the new file to the catalog: %w", err)
 	}
 	return im.Variant, res, nil
+}
+
+// adopt adds the file at path, which Nibble has just written into the
+// models folder, to the catalog as its own copy (Move keeps it where it
+// is). If that fails the file is deleted, unless the catalog already has
+// it.
+func (s *Service) adopt(ctx context.Context, path string, opts catalog.ImportOptions) (*catalog.Import, error) {
+	opts.Mode = catalog.Move
+	im, err := s.Catalog.Import(ctx, path, opts)
+	if err != nil && !errors.Is(err, catalog.ErrExists) {
+		os.Remove(path)
+	}
+	return im, err
 }
