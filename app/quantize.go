@@ -100,10 +100,5 @@ func readImportance(path string) (*quant.Importance, error) {
 	if err != nil {
 		return nil, err
 	}
-	im := &quant.Importance{Weights: m.Weights, File: path, Entries: len(m.Entries), Chunks: m.Chunks}
-	// llama-quantize records one dataset (the legacy format has one).
-	if len(m.Datasets) > 0 {
-		im.Dataset = m.Datasets[0]
-	}
-	return im, nil
+	return m.Importance(path), nil
 }

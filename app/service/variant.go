@@ -68,8 +68,7 @@ func (s *Service) MakeVariant(ctx context.Context, from catalog.Variant, mixName
 		if err != nil {
 			return catalog.Variant{}, quant.Result{}, fmt.Errorf("studying the model on the calibration text: %w", err)
 		}
-		opts.Importance = &quant.Importance{Weights: im.Weights, File: CalibrationName, Dataset: CalibrationName,
-			Entries: len(im.Entries), Chunks: im.Chunks}
+		opts.Importance = im.Importance(CalibrationName)
 	}
 	res, err := quant.QuantizeFile(ctx, from.Path, out, opts)
 	if err != nil {

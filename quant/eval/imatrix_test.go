@@ -53,9 +53,7 @@ func TestImportanceLowersKLD(t *testing.T) {
 			continue
 		}
 		out := filepath.Join(dir, mix.Name+".gguf")
-		_, err := quant.QuantizeFile(context.Background(), f32, out, quant.Options{Mix: mix, Importance: &quant.Importance{
-			Weights: im.Weights, File: "ts5m.imatrix", Dataset: im.Datasets[0], Entries: len(im.Entries), Chunks: im.Chunks,
-		}})
+		_, err := quant.QuantizeFile(context.Background(), f32, out, quant.Options{Mix: mix, Importance: im.Importance("ts5m.imatrix")})
 		if err != nil {
 			t.Fatal(err)
 		}
