@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
-	"os"
 	"slices"
 
 	"nibble/engine/mmap"
@@ -129,24 +128,9 @@ func (t TensorInfo) validate() error {
 // Open maps the GGUF file at path read-only and parses its header. The caller
 // must Close the File.
 func Open(path string) (*File, error) {
-	fd, err := os.Open(path)
+	data, err := mmap.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open gguf: %w", err)
-	}
-	defer fd.Close() // the mapping outlives the descriptor
-	st, err := fd.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("open gguf: %w", err)
-	}
-	if st.Size() > math.MaxInt {
-		return nil, fmt.Errorf("open gguf %s: file of %d bytes too large to map", path, st.Size())
-	}
-	var data []byte
-	if st.Size() > 0 { // mapping zero bytes fails on every OS
-		data, err = mmap.Map(fd, int(st.Size()))
-		if err != nil {
-			return nil, fmt.Errorf("open gguf %s: map: %w", path, err)
-		}
 	}
 	f, err := parse(data)
 	if err != nil {

@@ -2,7 +2,6 @@ package model
 
 import (
 	"math"
-	"slices"
 
 	"nibble/engine/gguf"
 	"nibble/engine/kernels"
@@ -285,7 +284,7 @@ func (s *State) matmul(x []float32, ps ...product) {
 		perThread = 2
 	}
 	chunk := (rows/(perThread*parts) + rowAlign - 1) / rowAlign * rowAlign
-	shared := slices.Clone(ps) // the closure's copy: ps itself stays on the caller's stack
+	shared := append(s.products[:0], ps...) // the closure's copy: ps itself stays on the caller's stack
 	parallel(rows, chunk, parts, func(_, lo, hi int) {
 		for _, p := range shared {
 			if lo < p.w.rows && hi > 0 {

@@ -22,20 +22,41 @@ import (
 // burn a core when generation stops.
 const spinFor = 200 * time.Microsecond
 
-// step is one parallel step: parts-1 workers each run work with their part
-// number (the caller runs part 0).
+// step is one parallel step: up to parts threads (the caller is part 0)
+// take chunks of chunk items of 0..n-1 from next until none is left.
 type step struct {
-	work      func(part int)
+	run       func(part, lo, hi int)
+	n, chunk  int
+	next      atomic.Int64 // first item of the next chunk
 	parts     int32
 	claimed   atomic.Int32  // part numbers handed out; the caller has 0
 	remaining atomic.Int32  // parts 1.. not finished
 	finished  chan struct{} // closed when remaining reaches 0
 }
 
-// finish records that one of parts 1.. is done.
-func (s *step) finish() {
-	if s.remaining.Add(-1) == 0 {
-		close(s.finished)
+// work runs chunks as part until none is left.
+func (s *step) work(part int) {
+	for {
+		lo := int(s.next.Add(int64(s.chunk))) - s.chunk
+		if lo >= s.n {
+			return
+		}
+		s.run(part, lo, min(lo+s.chunk, s.n))
+	}
+}
+
+// help claims the parts 1.. still free and runs them, each recorded as
+// finished.
+func (s *step) help() {
+	for {
+		p := s.claimed.Add(1)
+		if p >= s.parts {
+			return
+		}
+		s.work(int(p))
+		if s.remaining.Add(-1) == 0 {
+			close(s.finished)
+		}
 	}
 }
 
@@ -58,16 +79,8 @@ func startPool() {
 func worker() {
 	var last *step
 	for {
-		s := nextStep(last)
-		last = s
-		for {
-			p := s.claimed.Add(1)
-			if p >= s.parts {
-				break
-			}
-			s.work(int(p))
-			s.finish()
-		}
+		last = nextStep(last)
+		last.help()
 	}
 }
 
@@ -120,40 +133,25 @@ func spin(done func() bool) bool {
 // busy; a step published while another runs (a
 // second State) is not lost: its caller runs the parts no worker took.
 func parallel(n, chunk, parts int, run func(part, lo, hi int)) {
-	var next atomic.Int64
-	work := func(part int) {
-		for {
-			lo := int(next.Add(int64(chunk))) - chunk
-			if lo >= n {
-				return
-			}
-			run(part, lo, min(lo+chunk, n))
-		}
-	}
 	parts = min(parts, (n+chunk-1)/chunk)
 	if parts <= 1 {
-		work(0)
+		for lo := 0; lo < n; lo += chunk {
+			run(0, lo, min(lo+chunk, n))
+		}
 		return
 	}
 	pool.start.Do(startPool)
-	s := &step{work: work, parts: int32(parts), finished: make(chan struct{})}
+	s := &step{run: run, n: n, chunk: chunk, parts: int32(parts), finished: make(chan struct{})}
 	s.remaining.Store(int32(parts - 1))
 	pool.current.Store(s)
-	for range pool.parked.Load() {
+	for range min(pool.parked.Load(), int32(parts-1)) { // a worker woken for no part would only spin
 		select {
 		case pool.wake <- struct{}{}:
 		default:
 		}
 	}
-	work(0)
-	for { // parts no worker took (all busy, or another State's step replaced this one)
-		p := s.claimed.Add(1)
-		if p >= s.parts {
-			break
-		}
-		work(int(p))
-		s.finish()
-	}
+	s.work(0)
+	s.help() // parts no worker took (all busy, or another State's step replaced this one)
 	// Spin before parking here too: the workers finish within
 	// microseconds of the caller, and waking a parked thread costs more.
 	if !spin(func() bool { return s.remaining.Load() == 0 }) {

@@ -38,6 +38,8 @@ type State struct {
 
 	heads []headScratch // one per thread
 
+	products [3]product // matmul's products, where its threads read them (Q, K, V at most)
+
 	observe func(weight string, x []float32, cols int) // see Observe; nil: none
 }
 

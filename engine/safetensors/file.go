@@ -7,9 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"math/bits"
-	"os"
 	"slices"
 	"sort"
 
@@ -65,28 +63,15 @@ type File struct {
 // Open maps the safetensors file at path and checks its header. The caller
 // must Close the File.
 func Open(path string) (*File, error) {
-	fd, err := os.Open(path)
+	data, err := mmap.Open(path) // nil for an empty file, which parse rejects
 	if err != nil {
 		return nil, err
-	}
-	defer fd.Close() // the mapping outlives the descriptor
-	st, err := fd.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if st.Size() < 8 {
-		return nil, fmt.Errorf("%s: %w: %d bytes, shorter than the header length", path, ErrCorrupt, st.Size())
-	}
-	if st.Size() > math.MaxInt {
-		return nil, fmt.Errorf("%s: file of %d bytes too large to map", path, st.Size())
-	}
-	data, err := mmap.Map(fd, int(st.Size()))
-	if err != nil {
-		return nil, fmt.Errorf("%s: map: %w", path, err)
 	}
 	f, err := parse(data)
 	if err != nil {
-		mmap.Unmap(data) // the parse error is the one worth reporting
+		if data != nil {
+			mmap.Unmap(data) // the parse error is the one worth reporting
+		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	f.Path = path
