@@ -1,6 +1,11 @@
 package quant
 
-import "math"
+import (
+	"encoding/binary"
+	"math"
+
+	"nibble/engine/gguf"
+)
 
 // Importance-weighted quantization. With an importance matrix llama.cpp
 // quantizes a row with quantize_q4_0(…, quant_weights) and its siblings
@@ -50,4 +55,39 @@ func sum(x []float32) float32 {
 		s += v
 	}
 	return s
+}
+
+// legacyWeighted runs block on each 32-value block x of the row src, with y
+// the block's blockBytes of dst and w its search weights qw·sqrt(σ² + x²), σ²
+// the mean square of the whole row: the loop shared by the weighted Q4_0,
+// Q4_1, Q5_0 and Q5_1 (quantize_row_q4_0_impl and its siblings).
+func legacyWeighted(dst []byte, src, qw []float32, blockBytes int, block func(y []byte, x, w []float32)) {
+	var w [gguf.QK]float32
+	sigma2 := sumSquares(src) / float32(len(src))
+	for b := range len(src) / gguf.QK {
+		x := src[b*gguf.QK : (b+1)*gguf.QK]
+		importanceWeights(w[:], x, qw[b*gguf.QK:], sigma2)
+		block(dst[b*blockBytes:(b+1)*blockBytes], x, w[:])
+	}
+}
+
+// packNibbles packs the levels L (0..15) of a 32-value block into the 16
+// bytes qs: byte j holds L[j] in its low nibble and L[j+16] in its high one.
+func packNibbles[T int8 | uint8](qs []byte, L *[gguf.QK]T) {
+	for j := range gguf.QK / 2 {
+		qs[j] = byte(L[j]) | byte(L[j+gguf.QK/2])<<4
+	}
+}
+
+// packFiveBits packs the levels L (0..31) of a 32-value block into b as
+// Q5_0 and Q5_1 store them: the fifth bits as a little-endian uint32 qh
+// (bit j for L[j]) in b[0:4], then the low 4 bits as packNibbles does.
+func packFiveBits[T int8 | uint8](b []byte, L *[gguf.QK]T) {
+	var qh uint32
+	for j := range gguf.QK / 2 {
+		q0, q1 := uint32(L[j]), uint32(L[j+gguf.QK/2])
+		b[4+j] = byte(q0&0xf) | byte(q1&0xf)<<4
+		qh |= (q0>>4&1)<<j | (q1>>4&1)<<(j+gguf.QK/2)
+	}
+	binary.LittleEndian.PutUint32(b, qh)
 }

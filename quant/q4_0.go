@@ -47,19 +47,12 @@ func QuantizeQ4_0(dst []byte, src []float32) {
 // max/-8. len(src) must be a multiple of 32 and len(dst) 18 bytes per 32
 // values.
 func QuantizeQ4_0Weighted(dst []byte, src, qw []float32) {
-	var w [gguf.QK]float32
 	var L [gguf.QK]int8
-	sigma2 := sumSquares(src) / float32(len(src))
-	for b := range len(src) / gguf.QK {
-		x := src[b*gguf.QK : (b+1)*gguf.QK]
-		y := dst[b*q4_0Bytes : (b+1)*q4_0Bytes]
-		importanceWeights(w[:], x, qw[b*gguf.QK:], sigma2)
-		d := searchScaleSymWeighted(x, w[:], 8, L[:])
+	legacyWeighted(dst, src, qw, q4_0Bytes, func(y []byte, x, w []float32) {
+		d := searchScaleSymWeighted(x, w, 8, L[:])
 		binary.LittleEndian.PutUint16(y, FP32ToFP16(d))
-		for j := range gguf.QK / 2 {
-			y[2+j] = byte(L[j]) | byte(L[j+gguf.QK/2])<<4
-		}
-	}
+		packNibbles(y[2:], &L)
+	})
 }
 
 // DequantizeQ4_0 decodes Q4_0 blocks: len(src) must be 18 bytes per 32

@@ -47,20 +47,13 @@ func QuantizeQ4_1(dst []byte, src []float32) {
 // block's range. len(src) must be a multiple of 32 and len(dst) 20 bytes per
 // 32 values.
 func QuantizeQ4_1Weighted(dst []byte, src, qw []float32) {
-	var w [gguf.QK]float32
 	var L, laux [gguf.QK]uint8
-	sigma2 := sumSquares(src) / float32(len(src))
-	for b := range len(src) / gguf.QK {
-		x := src[b*gguf.QK : (b+1)*gguf.QK]
-		y := dst[b*q4_1Bytes : (b+1)*q4_1Bytes]
-		importanceWeights(w[:], x, qw[b*gguf.QK:], sigma2)
-		d, m := searchScaleMin(x, w[:], 15, -0.9, 0.05, 36, false, L[:], laux[:])
+	legacyWeighted(dst, src, qw, q4_1Bytes, func(y []byte, x, w []float32) {
+		d, m := searchScaleMin(x, w, 15, -0.9, 0.05, 36, false, L[:], laux[:])
 		binary.LittleEndian.PutUint16(y, FP32ToFP16(d))
 		binary.LittleEndian.PutUint16(y[2:], FP32ToFP16(-m))
-		for j := range gguf.QK / 2 {
-			y[4+j] = L[j] | L[j+gguf.QK/2]<<4
-		}
-	}
+		packNibbles(y[4:], &L)
+	})
 }
 
 // DequantizeQ4_1 decodes Q4_1 blocks: len(src) must be 20 bytes per 32

@@ -50,23 +50,12 @@ func QuantizeQ5_0(dst []byte, src []float32) {
 // max/-16. len(src) must be a multiple of 32 and len(dst) 22 bytes per 32
 // values.
 func QuantizeQ5_0Weighted(dst []byte, src, qw []float32) {
-	var w [gguf.QK]float32
 	var L [gguf.QK]int8
-	sigma2 := sumSquares(src) / float32(len(src))
-	for b := range len(src) / gguf.QK {
-		x := src[b*gguf.QK : (b+1)*gguf.QK]
-		y := dst[b*q5_0Bytes : (b+1)*q5_0Bytes]
-		importanceWeights(w[:], x, qw[b*gguf.QK:], sigma2)
-		d := searchScaleSymWeighted(x, w[:], 16, L[:])
+	legacyWeighted(dst, src, qw, q5_0Bytes, func(y []byte, x, w []float32) {
+		d := searchScaleSymWeighted(x, w, 16, L[:])
 		binary.LittleEndian.PutUint16(y, FP32ToFP16(d))
-		var qh uint32
-		for j := range gguf.QK / 2 {
-			q0, q1 := uint32(L[j]), uint32(L[j+gguf.QK/2])
-			y[6+j] = byte(q0&0xf) | byte(q1&0xf)<<4
-			qh |= (q0>>4&1)<<j | (q1>>4&1)<<(j+gguf.QK/2)
-		}
-		binary.LittleEndian.PutUint32(y[2:], qh)
-	}
+		packFiveBits(y[2:], &L)
+	})
 }
 
 // DequantizeQ5_0 decodes Q5_0 blocks: len(src) must be 22 bytes per 32

@@ -53,24 +53,13 @@ func QuantizeQ5_1(dst []byte, src []float32) {
 // block's range. len(src) must be a multiple of 32 and len(dst) 24 bytes per
 // 32 values.
 func QuantizeQ5_1Weighted(dst []byte, src, qw []float32) {
-	var w [gguf.QK]float32
 	var L, laux [gguf.QK]uint8
-	sigma2 := sumSquares(src) / float32(len(src))
-	for b := range len(src) / gguf.QK {
-		x := src[b*gguf.QK : (b+1)*gguf.QK]
-		y := dst[b*q5_1Bytes : (b+1)*q5_1Bytes]
-		importanceWeights(w[:], x, qw[b*gguf.QK:], sigma2)
-		d, m := searchScaleMin(x, w[:], 31, -0.9, 0.05, 36, false, L[:], laux[:])
+	legacyWeighted(dst, src, qw, q5_1Bytes, func(y []byte, x, w []float32) {
+		d, m := searchScaleMin(x, w, 31, -0.9, 0.05, 36, false, L[:], laux[:])
 		binary.LittleEndian.PutUint16(y, FP32ToFP16(d))
 		binary.LittleEndian.PutUint16(y[2:], FP32ToFP16(-m))
-		var qh uint32
-		for j := range gguf.QK / 2 {
-			q0, q1 := uint32(L[j]), uint32(L[j+gguf.QK/2])
-			y[8+j] = byte(q0&0xf) | byte(q1&0xf)<<4
-			qh |= (q0>>4&1)<<j | (q1>>4&1)<<(j+gguf.QK/2)
-		}
-		binary.LittleEndian.PutUint32(y[4:], qh)
-	}
+		packFiveBits(y[4:], &L)
+	})
 }
 
 // DequantizeQ5_1 decodes Q5_1 blocks: len(src) must be 24 bytes per 32
