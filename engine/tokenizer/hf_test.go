@@ -94,13 +94,13 @@ func hfVocabGGUF(t *testing.T, dir, pre string) string {
 	}
 
 	kv := map[string]gguf.Value{
-		keyModel:      gguf.String("gpt2"),
-		keyPre:        gguf.String(pre),
-		keyTokens:     gguf.Array(tokens),
-		keyTokenTypes: gguf.Array(types),
-		keyMerges:     gguf.Array(merges),
+		KeyModel:      gguf.String("gpt2"),
+		KeyPre:        gguf.String(pre),
+		KeyTokens:     gguf.Array(tokens),
+		KeyTokenTypes: gguf.Array(types),
+		KeyMerges:     gguf.Array(merges),
 	}
-	for key, special := range map[string]any{keyBOS: config.BOS, keyEOS: config.EOS} {
+	for key, special := range map[string]any{KeyBOS: config.BOS, KeyEOS: config.EOS} {
 		if text, ok := special.(string); ok {
 			kv[key] = gguf.Uint32(uint32(ids[text]))
 		}

@@ -10,31 +10,43 @@ import (
 	"nibble/engine/gguf"
 )
 
-// GGUF metadata keys read here (llama.cpp's LLM_KV_TOKENIZER_*).
+// GGUF metadata keys of the tokenizer (llama.cpp's LLM_KV_TOKENIZER_*),
+// read here and written by the converters (quant/hftokenizer).
 const (
-	keyModel          = "tokenizer.ggml.model"
-	keyPre            = "tokenizer.ggml.pre"
-	keyTokens         = "tokenizer.ggml.tokens"
-	keyScores         = "tokenizer.ggml.scores"
-	keyTokenTypes     = "tokenizer.ggml.token_type"
-	keyMerges         = "tokenizer.ggml.merges"
-	keyAddSpacePrefix = "tokenizer.ggml.add_space_prefix"
-	keyAddBOS         = "tokenizer.ggml.add_bos_token"
-	keyAddEOS         = "tokenizer.ggml.add_eos_token"
-	keyBOS            = "tokenizer.ggml.bos_token_id"
-	keyEOS            = "tokenizer.ggml.eos_token_id"
-	keyUnknown        = "tokenizer.ggml.unknown_token_id"
+	KeyModel          = "tokenizer.ggml.model"
+	KeyPre            = "tokenizer.ggml.pre"
+	KeyTokens         = "tokenizer.ggml.tokens"
+	KeyScores         = "tokenizer.ggml.scores"
+	KeyTokenTypes     = "tokenizer.ggml.token_type"
+	KeyMerges         = "tokenizer.ggml.merges"
+	KeyAddSpacePrefix = "tokenizer.ggml.add_space_prefix"
+	KeyAddBOS         = "tokenizer.ggml.add_bos_token"
+	KeyAddEOS         = "tokenizer.ggml.add_eos_token"
+	KeyBOS            = "tokenizer.ggml.bos_token_id"
+	KeyEOS            = "tokenizer.ggml.eos_token_id"
+	KeyUnknown        = "tokenizer.ggml.unknown_token_id"
+	KeyChatTemplate   = "tokenizer.chat_template"
 	keyName           = "general.name"
+)
+
+// GGUF token types (tokenizer.ggml.token_type, gguf-py's TokenType).
+const (
+	TypeNormal      = 1
+	TypeUnknown     = 2
+	TypeControl     = 3
+	TypeUserDefined = 4
+	TypeUnused      = 5
+	TypeByte        = 6
 )
 
 // GGUF token types (tokenizer.ggml.token_type) and their attributes.
 var tokenTypeAttrs = map[int32]tokenAttr{
-	1: attrNormal,
-	2: attrUnknown,
-	3: attrControl,
-	4: attrUserDefined,
-	5: attrUnused,
-	6: attrByte,
+	TypeNormal:      attrNormal,
+	TypeUnknown:     attrUnknown,
+	TypeControl:     attrControl,
+	TypeUserDefined: attrUserDefined,
+	TypeUnused:      attrUnused,
+	TypeByte:        attrByte,
 }
 
 // specialRole is a special token llama.cpp finds by metadata key or, when
@@ -87,9 +99,9 @@ func FromGGUF(f *gguf.File) (*Tokenizer, error) {
 }
 
 func load(f *gguf.File) (*Tokenizer, error) {
-	model, ok := f.String(keyModel)
+	model, ok := f.String(KeyModel)
 	if !ok {
-		return nil, missing(keyModel)
+		return nil, missing(KeyModel)
 	}
 	t := &Tokenizer{eog: map[int32]bool{}}
 	var bos, eos, unk int32 // llama.cpp's defaults per model type
@@ -100,16 +112,16 @@ func load(f *gguf.File) (*Tokenizer, error) {
 		t.addSpacePrefix, t.addBOS = true, true
 	case "gpt2":
 		bos, eos, unk = 11, 11, -1
-		pre, _ := f.String(keyPre)
+		pre, _ := f.String(KeyPre)
 		p, err := lookupPreTokenizer(pre)
 		if err != nil {
 			return nil, err
 		}
 		t.pre, t.addBOS = p, p.addBOS
 	default:
-		return nil, fmt.Errorf("unsupported %s %q (supported: \"llama\" (SentencePiece), \"gpt2\" (byte-level BPE))", keyModel, model)
+		return nil, fmt.Errorf("unsupported %s %q (supported: \"llama\" (SentencePiece), \"gpt2\" (byte-level BPE))", KeyModel, model)
 	}
-	if v, ok := f.Bool(keyAddSpacePrefix); ok {
+	if v, ok := f.Bool(KeyAddSpacePrefix); ok {
 		t.addSpacePrefix = v
 	}
 	if err := t.loadTokens(f); err != nil {
@@ -121,20 +133,20 @@ func load(f *gguf.File) (*Tokenizer, error) {
 		return nil, err
 	}
 
-	t.bos = t.tokenID(f, bos, keyBOS)
-	t.eos = t.tokenID(f, eos, keyEOS)
-	t.unk = t.tokenID(f, unk, keyUnknown)
-	if v, ok := f.Bool(keyAddBOS); ok {
+	t.bos = t.tokenID(f, bos, KeyBOS)
+	t.eos = t.tokenID(f, eos, KeyEOS)
+	t.unk = t.tokenID(f, unk, KeyUnknown)
+	if v, ok := f.Bool(KeyAddBOS); ok {
 		t.addBOS = v
 	}
-	if v, ok := f.Bool(keyAddEOS); ok {
+	if v, ok := f.Bool(KeyAddEOS); ok {
 		t.addEOS = v
 	}
 	if t.addBOS && t.bos < 0 {
-		return nil, fmt.Errorf("%s is true but %s is not set", keyAddBOS, keyBOS)
+		return nil, fmt.Errorf("%s is true but %s is not set", KeyAddBOS, KeyBOS)
 	}
 	if t.addEOS && t.eos < 0 {
-		return nil, fmt.Errorf("%s is true but %s is not set", keyAddEOS, keyEOS)
+		return nil, fmt.Errorf("%s is true but %s is not set", KeyAddEOS, KeyEOS)
 	}
 
 	t.findSpecialRoles(f)
@@ -152,16 +164,16 @@ func missing(key string) error { return fmt.Errorf("missing metadata %s", key) }
 
 // loadTokens reads the token texts, scores and types.
 func (t *Tokenizer) loadTokens(f *gguf.File) error {
-	texts, ok := f.Strings(keyTokens)
+	texts, ok := f.Strings(KeyTokens)
 	if !ok {
-		if _, present := f.Get(keyTokens); present {
-			return fmt.Errorf("%s is not an array of strings", keyTokens)
+		if _, present := f.Get(KeyTokens); present {
+			return fmt.Errorf("%s is not an array of strings", KeyTokens)
 		}
-		return missing(keyTokens)
+		return missing(KeyTokens)
 	}
 	n := len(texts)
 	var scores []float32
-	if v, ok := f.Get(keyScores); ok {
+	if v, ok := f.Get(KeyScores); ok {
 		switch s := v.V.(type) {
 		case []float32:
 			scores = s
@@ -171,19 +183,19 @@ func (t *Tokenizer) loadTokens(f *gguf.File) error {
 				scores[i] = float32(x)
 			}
 		default:
-			return fmt.Errorf("%s is not an array of float32", keyScores)
+			return fmt.Errorf("%s is not an array of float32", KeyScores)
 		}
 		if len(scores) < n {
-			return fmt.Errorf("%s has %d entries for %d tokens", keyScores, len(scores), n)
+			return fmt.Errorf("%s has %d entries for %d tokens", KeyScores, len(scores), n)
 		}
 	}
 	var types []int32
-	if v, ok := f.Get(keyTokenTypes); ok {
+	if v, ok := f.Get(KeyTokenTypes); ok {
 		if types, ok = v.V.([]int32); !ok {
-			return fmt.Errorf("%s is not an array of int32", keyTokenTypes)
+			return fmt.Errorf("%s is not an array of int32", KeyTokenTypes)
 		}
 		if len(types) < n {
-			return fmt.Errorf("%s has %d entries for %d tokens", keyTokenTypes, len(types), n)
+			return fmt.Errorf("%s has %d entries for %d tokens", KeyTokenTypes, len(types), n)
 		}
 	}
 
@@ -194,7 +206,7 @@ func (t *Tokenizer) loadTokens(f *gguf.File) error {
 			text = "[EMPTY_" + strconv.Itoa(i) + "]" // as llama.cpp names an empty token
 		}
 		if j, dup := t.ids[text]; dup {
-			return fmt.Errorf("%s: token %q has ids %d and %d", keyTokens, text, j, i)
+			return fmt.Errorf("%s: token %q has ids %d and %d", KeyTokens, text, j, i)
 		}
 		t.ids[text] = int32(i)
 		tok := &t.tokens[i]
@@ -214,9 +226,9 @@ func (t *Tokenizer) loadTokens(f *gguf.File) error {
 // llama.cpp, the first space after the first byte separates the two, and a
 // repeated merge keeps its first rank.
 func (t *Tokenizer) loadMerges(f *gguf.File) error {
-	merges, ok := f.Strings(keyMerges)
+	merges, ok := f.Strings(KeyMerges)
 	if !ok {
-		return missing(keyMerges)
+		return missing(KeyMerges)
 	}
 	t.merges = make(map[string]int32, len(merges))
 	for rank, m := range merges {

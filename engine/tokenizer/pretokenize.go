@@ -168,7 +168,7 @@ func lookupPreTokenizer(name string) (preTokenizer, error) {
 		names = append(names, n)
 	}
 	slices.Sort(names)
-	return preTokenizer{}, fmt.Errorf("unsupported pre-tokenizer %s %q (supported: %s)", keyPre, name, strings.Join(names, ", "))
+	return preTokenizer{}, fmt.Errorf("unsupported pre-tokenizer %s %q (supported: %s)", KeyPre, name, strings.Join(names, ", "))
 }
 
 // split cuts text into words: it returns their lengths in code points.

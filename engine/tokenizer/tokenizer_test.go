@@ -261,23 +261,23 @@ func TestFromGGUFErrors(t *testing.T) {
 		kv   map[string]gguf.Value
 		want []string // in the error
 	}{
-		{"no model", map[string]gguf.Value{keyTokens: tokens}, []string{keyModel}},
-		{"unknown model", map[string]gguf.Value{keyModel: gguf.String("bert"), keyTokens: tokens},
+		{"no model", map[string]gguf.Value{KeyTokens: tokens}, []string{KeyModel}},
+		{"unknown model", map[string]gguf.Value{KeyModel: gguf.String("bert"), KeyTokens: tokens},
 			[]string{`"bert"`, `"llama"`, `"gpt2"`}},
-		{"unknown pre", map[string]gguf.Value{keyModel: gguf.String("gpt2"), keyPre: gguf.String("tekken"), keyTokens: tokens},
-			[]string{keyPre, `"tekken"`, "llama-bpe", "qwen2"}},
-		{"no tokens", map[string]gguf.Value{keyModel: gguf.String("llama")}, []string{keyTokens}},
-		{"tokens not strings", map[string]gguf.Value{keyModel: gguf.String("llama"), keyTokens: gguf.Array([]int32{1})},
-			[]string{keyTokens}},
-		{"no merges", map[string]gguf.Value{keyModel: gguf.String("gpt2"), keyTokens: tokens}, []string{keyMerges}},
-		{"scores type", map[string]gguf.Value{keyModel: gguf.String("llama"), keyTokens: tokens,
-			keyScores: gguf.Array([]string{"x", "y", "z"})}, []string{keyScores}},
-		{"short types", map[string]gguf.Value{keyModel: gguf.String("llama"), keyTokens: tokens,
-			keyTokenTypes: gguf.Array([]int32{1})}, []string{keyTokenTypes}},
-		{"duplicate token", map[string]gguf.Value{keyModel: gguf.String("llama"),
-			keyTokens: gguf.Array([]string{"a", "a"})}, []string{keyTokens, `"a"`}},
-		{"add_bos without bos", map[string]gguf.Value{keyModel: gguf.String("gpt2"), keyTokens: tokens,
-			keyMerges: gguf.Array([]string{"a b"}), keyAddBOS: gguf.Bool(true)}, []string{keyAddBOS, keyBOS}},
+		{"unknown pre", map[string]gguf.Value{KeyModel: gguf.String("gpt2"), KeyPre: gguf.String("tekken"), KeyTokens: tokens},
+			[]string{KeyPre, `"tekken"`, "llama-bpe", "qwen2"}},
+		{"no tokens", map[string]gguf.Value{KeyModel: gguf.String("llama")}, []string{KeyTokens}},
+		{"tokens not strings", map[string]gguf.Value{KeyModel: gguf.String("llama"), KeyTokens: gguf.Array([]int32{1})},
+			[]string{KeyTokens}},
+		{"no merges", map[string]gguf.Value{KeyModel: gguf.String("gpt2"), KeyTokens: tokens}, []string{KeyMerges}},
+		{"scores type", map[string]gguf.Value{KeyModel: gguf.String("llama"), KeyTokens: tokens,
+			KeyScores: gguf.Array([]string{"x", "y", "z"})}, []string{KeyScores}},
+		{"short types", map[string]gguf.Value{KeyModel: gguf.String("llama"), KeyTokens: tokens,
+			KeyTokenTypes: gguf.Array([]int32{1})}, []string{KeyTokenTypes}},
+		{"duplicate token", map[string]gguf.Value{KeyModel: gguf.String("llama"),
+			KeyTokens: gguf.Array([]string{"a", "a"})}, []string{KeyTokens, `"a"`}},
+		{"add_bos without bos", map[string]gguf.Value{KeyModel: gguf.String("gpt2"), KeyTokens: tokens,
+			KeyMerges: gguf.Array([]string{"a b"}), KeyAddBOS: gguf.Bool(true)}, []string{KeyAddBOS, KeyBOS}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -303,9 +303,9 @@ func TestFromGGUFErrors(t *testing.T) {
 // accepts and checks its defaults.
 func TestMinimalVocab(t *testing.T) {
 	bpe := loadFile(t, writeGGUF(t, map[string]gguf.Value{
-		keyModel:  gguf.String("gpt2"),
-		keyTokens: gguf.Array([]string{"a", "b", "ab", "Ġ", "Ġab"}),
-		keyMerges: gguf.Array([]string{"a b", "Ġ ab"}),
+		KeyModel:  gguf.String("gpt2"),
+		KeyTokens: gguf.Array([]string{"a", "b", "ab", "Ġ", "Ġab"}),
+		KeyMerges: gguf.Array([]string{"a b", "Ġ ab"}),
 	}))
 	// No pre-tokenizer: "default". Unknown bytes ('c') are dropped, as in llama.cpp.
 	if got := bpe.Encode("ab abc", true, false); !slices.Equal(got, []int32{2, 4}) {
@@ -316,8 +316,8 @@ func TestMinimalVocab(t *testing.T) {
 	}
 
 	spm := loadFile(t, writeGGUF(t, map[string]gguf.Value{
-		keyModel:  gguf.String("llama"),
-		keyTokens: gguf.Array([]string{"<unk>", "<s>", "</s>", "▁", "a", "▁a"}),
+		KeyModel:  gguf.String("llama"),
+		KeyTokens: gguf.Array([]string{"<unk>", "<s>", "</s>", "▁", "a", "▁a"}),
 	}))
 	// No scores, types or byte tokens: every token is normal, and a
 	// character without a token becomes <unk>.

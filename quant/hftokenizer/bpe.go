@@ -3,6 +3,7 @@ package hftokenizer
 import (
 	"encoding/json"
 	"fmt"
+	"nibble/engine/tokenizer"
 	"strings"
 
 	"nibble/engine/gguf"
@@ -85,13 +86,13 @@ func (f *folder) bytePairs(m *meta) error {
 		a, isAdded := added[int64(id)]
 		switch {
 		case !has[id]:
-			tokens[id], types[id] = padToken(id), typeUnused
+			tokens[id], types[id] = padToken(id), tokenizer.TypeUnused
 		case !isAdded || a.Content != texts[id]:
-			tokens[id], types[id] = texts[id], typeNormal
+			tokens[id], types[id] = texts[id], tokenizer.TypeNormal
 		case a.Special || looksSpecial(a.Content):
-			tokens[id], types[id] = a.Content, typeControl
+			tokens[id], types[id] = a.Content, tokenizer.TypeControl
 		default:
-			tokens[id], types[id] = strings.ReplaceAll(a.Content, "▁", " "), typeUserDefined
+			tokens[id], types[id] = strings.ReplaceAll(a.Content, "▁", " "), tokenizer.TypeUserDefined
 		}
 	}
 	merges, err := t.merges()
@@ -103,12 +104,12 @@ func (f *folder) bytePairs(m *meta) error {
 		return err
 	}
 
-	m.set(keyModel, gguf.String("gpt2"))
-	m.set(keyPre, gguf.String(pre))
-	m.set(keyTokens, gguf.Array(tokens))
-	m.set(keyTokenTypes, gguf.Array(types))
+	m.set(tokenizer.KeyModel, gguf.String("gpt2"))
+	m.set(tokenizer.KeyPre, gguf.String(pre))
+	m.set(tokenizer.KeyTokens, gguf.Array(tokens))
+	m.set(tokenizer.KeyTokenTypes, gguf.Array(types))
 	if len(merges) > 0 {
-		m.set(keyMerges, gguf.Array(merges))
+		m.set(tokenizer.KeyMerges, gguf.Array(merges))
 	}
 	s, err := newSpecialVocab(f, specialTypes, 0)
 	if err != nil {

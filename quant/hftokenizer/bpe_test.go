@@ -143,16 +143,16 @@ func TestBPEVectors(t *testing.T) {
 			for _, kv := range kvs {
 				m[kv.Key] = kv.Value
 			}
-			if got := m[keyPre].V; got != tc.pre {
-				t.Errorf("%s = %v, want %q", keyPre, got, tc.pre)
+			if got := m[tokenizer.KeyPre].V; got != tc.pre {
+				t.Errorf("%s = %v, want %q", tokenizer.KeyPre, got, tc.pre)
 			}
-			if got := m[keyModel].V; got != "gpt2" {
-				t.Errorf("%s = %v, want gpt2", keyModel, got)
+			if got := m[tokenizer.KeyModel].V; got != "gpt2" {
+				t.Errorf("%s = %v, want gpt2", tokenizer.KeyModel, got)
 			}
-			if got := len(m[keyTokens].V.([]string)); got != tc.nTokens {
+			if got := len(m[tokenizer.KeyTokens].V.([]string)); got != tc.nTokens {
 				t.Errorf("%d tokens, want %d", got, tc.nTokens)
 			}
-			if got := len(m[keyMerges].V.([]string)); got != tc.nMerges {
+			if got := len(m[tokenizer.KeyMerges].V.([]string)); got != tc.nMerges {
 				t.Errorf("%d merges, want %d", got, tc.nMerges)
 			}
 			for key, want := range map[string]int64{"tokenizer.ggml.bos_token_id": tc.bos, "tokenizer.ggml.eos_token_id": tc.eos} {
@@ -161,11 +161,11 @@ func TestBPEVectors(t *testing.T) {
 					t.Errorf("%s = %v (present %v), want %d", key, got, ok, want)
 				}
 			}
-			if _, ok := m[keyAddBOS]; ok != tc.addBOS {
-				t.Errorf("%s present = %v, want %v", keyAddBOS, ok, tc.addBOS)
+			if _, ok := m[tokenizer.KeyAddBOS]; ok != tc.addBOS {
+				t.Errorf("%s present = %v, want %v", tokenizer.KeyAddBOS, ok, tc.addBOS)
 			}
-			if s, _ := m[keyChatTemplate].V.(string); !strings.HasPrefix(s, tc.template) {
-				t.Errorf("%s = %.40q…, want it to start with %q", keyChatTemplate, s, tc.template)
+			if s, _ := m[tokenizer.KeyChatTemplate].V.(string); !strings.HasPrefix(s, tc.template) {
+				t.Errorf("%s = %.40q…, want it to start with %q", tokenizer.KeyChatTemplate, s, tc.template)
 			}
 
 			tok := writeVocab(t, kvs)

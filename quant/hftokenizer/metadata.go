@@ -5,36 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"nibble/engine/tokenizer"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"nibble/engine/gguf"
-)
-
-// GGUF metadata keys written here (gguf-py's Keys.Tokenizer).
-const (
-	keyModel          = "tokenizer.ggml.model"
-	keyPre            = "tokenizer.ggml.pre"
-	keyTokens         = "tokenizer.ggml.tokens"
-	keyScores         = "tokenizer.ggml.scores"
-	keyTokenTypes     = "tokenizer.ggml.token_type"
-	keyMerges         = "tokenizer.ggml.merges"
-	keyAddBOS         = "tokenizer.ggml.add_bos_token"
-	keyAddEOS         = "tokenizer.ggml.add_eos_token"
-	keyAddSpacePrefix = "tokenizer.ggml.add_space_prefix"
-	keyChatTemplate   = "tokenizer.chat_template"
-)
-
-// GGUF token types (gguf-py's TokenType).
-const (
-	typeNormal      = 1
-	typeUnknown     = 2
-	typeControl     = 3
-	typeUserDefined = 4
-	typeUnused      = 5
-	typeByte        = 6
 )
 
 // vocabStyle is which set_vocab of convert_hf_to_gguf.py a model class uses.
@@ -132,11 +109,11 @@ func (f *folder) llamaExtras(m *meta) error {
 		if err := json.Unmarshal(raw, &v); err != nil {
 			return fmt.Errorf("tokenizer_config.json: add_prefix_space: %w", err)
 		}
-		m.set(keyAddSpacePrefix, gguf.Bool(v != nil && *v))
+		m.set(tokenizer.KeyAddSpacePrefix, gguf.Bool(v != nil && *v))
 	}
 	// Small Granite-style vocabularies (49152, also SmolLM's) start without BOS.
 	if f.cfg.VocabSize == 49152 {
-		m.set(keyAddBOS, gguf.Bool(false))
+		m.set(tokenizer.KeyAddBOS, gguf.Bool(false))
 	}
 	return nil
 }

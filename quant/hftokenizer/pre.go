@@ -326,11 +326,11 @@ func loadVocab(tokens []string, types []int32, merges []string, pre string) (*to
 	}
 	defer w.Abort()
 	for _, kv := range []gguf.KV{
-		{Key: keyModel, Value: gguf.String("gpt2")},
-		{Key: keyPre, Value: gguf.String(pre)},
-		{Key: keyTokens, Value: gguf.Array(tokens)},
-		{Key: keyTokenTypes, Value: gguf.Array(types)},
-		{Key: keyMerges, Value: gguf.Array(merges)},
+		{Key: tokenizer.KeyModel, Value: gguf.String("gpt2")},
+		{Key: tokenizer.KeyPre, Value: gguf.String(pre)},
+		{Key: tokenizer.KeyTokens, Value: gguf.Array(tokens)},
+		{Key: tokenizer.KeyTokenTypes, Value: gguf.Array(types)},
+		{Key: tokenizer.KeyMerges, Value: gguf.Array(merges)},
 	} {
 		if err := w.SetKV(kv.Key, kv.Value); err != nil {
 			return nil, err

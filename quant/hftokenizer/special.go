@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"nibble/engine/tokenizer"
 	"strconv"
 	"strings"
 
@@ -35,7 +36,7 @@ var specialIDKeys = map[string]string{
 
 // specialAddKeys are the GGUF keys for tokenizer_config.json's
 // "add_<type>_token"; likewise only these two exist.
-var specialAddKeys = map[string]string{"bos": keyAddBOS, "eos": keyAddEOS}
+var specialAddKeys = map[string]string{"bos": tokenizer.KeyAddBOS, "eos": tokenizer.KeyAddEOS}
 
 // specialVocab is what SpecialVocab found, in the order it found it (its
 // dicts keep insertion order, and the GGUF keys follow it).
@@ -129,7 +130,7 @@ func (s *specialVocab) addTo(m *meta, f *folder) {
 func addChatTemplate(m *meta, raw json.RawMessage) {
 	var text string
 	if json.Unmarshal(raw, &text) == nil {
-		m.setString(keyChatTemplate, text)
+		m.setString(tokenizer.KeyChatTemplate, text)
 		return
 	}
 	var named []struct {
@@ -153,7 +154,7 @@ func addChatTemplate(m *meta, raw json.RawMessage) {
 		case name == "default":
 			def = t.Template
 		default:
-			m.setString(keyChatTemplate+"."+name, *t.Template)
+			m.setString(tokenizer.KeyChatTemplate+"."+name, *t.Template)
 			names = append(names, name)
 		}
 	}
@@ -161,7 +162,7 @@ func addChatTemplate(m *meta, raw json.RawMessage) {
 		m.set("tokenizer.chat_templates", gguf.Array(names))
 	}
 	if def != nil {
-		m.setString(keyChatTemplate, *def)
+		m.setString(tokenizer.KeyChatTemplate, *def)
 	}
 }
 

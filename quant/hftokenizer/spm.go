@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"nibble/engine/tokenizer"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,7 +31,7 @@ func (f *folder) sentencePiece(m *meta, path string) error {
 	scores := make([]float32, n)
 	types := make([]int32, n)
 	for id := range n {
-		tokens[id], scores[id], types[id] = padToken(id), -10000, typeUnused
+		tokens[id], scores[id], types[id] = padToken(id), -10000, tokenizer.TypeUnused
 	}
 	for id, p := range pieces {
 		tokens[id], scores[id] = p.text, p.score
@@ -38,7 +39,7 @@ func (f *folder) sentencePiece(m *meta, path string) error {
 		case spmUnknown, spmControl, spmUnused, spmByte:
 			types[id] = p.typ
 		default: // the script has no case for USER_DEFINED pieces
-			types[id] = typeNormal
+			types[id] = tokenizer.TypeNormal
 		}
 	}
 	if err := f.addedTokensJSON(tokens, scores, types); err != nil {
@@ -48,11 +49,11 @@ func (f *folder) sentencePiece(m *meta, path string) error {
 		return err
 	}
 
-	m.set(keyModel, gguf.String("llama"))
-	m.set(keyPre, gguf.String("default"))
-	m.set(keyTokens, gguf.Array(tokens))
-	m.set(keyScores, gguf.Array(scores))
-	m.set(keyTokenTypes, gguf.Array(types))
+	m.set(tokenizer.KeyModel, gguf.String("llama"))
+	m.set(tokenizer.KeyPre, gguf.String("default"))
+	m.set(tokenizer.KeyTokens, gguf.Array(tokens))
+	m.set(tokenizer.KeyScores, gguf.Array(scores))
+	m.set(tokenizer.KeyTokenTypes, gguf.Array(types))
 	s, err := newSpecialVocab(f, specialTypes, n)
 	if err != nil {
 		return err
@@ -77,7 +78,7 @@ func (f *folder) addedTokensJSON(tokens []string, scores []float32, types []int3
 		if a.id < 0 || a.id >= int64(len(tokens)) {
 			continue
 		}
-		tokens[a.id], scores[a.id], types[a.id] = a.text, -1000, typeUserDefined
+		tokens[a.id], scores[a.id], types[a.id] = a.text, -1000, tokenizer.TypeUserDefined
 	}
 	return nil
 }
@@ -139,10 +140,10 @@ func (f *folder) addedTokensDecoder(tokens []string, scores []float32, types []i
 		}
 		text := *d.Content
 		if d.Special || looksSpecial(text) {
-			types[id] = typeControl
+			types[id] = tokenizer.TypeControl
 		} else {
 			text = strings.ReplaceAll(text, "▁", " ")
-			types[id] = typeUserDefined
+			types[id] = tokenizer.TypeUserDefined
 		}
 		tokens[id], scores[id] = text, -1000
 	}

@@ -2,6 +2,7 @@ package hftokenizer
 
 import (
 	"errors"
+	"nibble/engine/tokenizer"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -54,11 +55,11 @@ func TestSentencePieceRules(t *testing.T) {
 			cfg:  Config{Arch: "LlamaForCausalLM"},
 			nTok: 2048,
 			tokens: []tokenWant{
-				{0, "<unk>", 0, typeUnknown}, {1, "<s>", 0, typeControl}, {2, "</s>", 0, typeControl},
-				{3, "<0x00>", 0, typeByte},
+				{0, "<unk>", 0, tokenizer.TypeUnknown}, {1, "<s>", 0, tokenizer.TypeControl}, {2, "</s>", 0, tokenizer.TypeControl},
+				{3, "<0x00>", 0, tokenizer.TypeByte},
 			},
-			want:   map[string]any{keyModel: "llama", keyPre: "default"},
-			absent: []string{"tokenizer.ggml.bos_token_id", keyAddBOS, keyAddSpacePrefix, keyChatTemplate, keyMerges},
+			want:   map[string]any{tokenizer.KeyModel: "llama", tokenizer.KeyPre: "default"},
+			absent: []string{"tokenizer.ggml.bos_token_id", tokenizer.KeyAddBOS, tokenizer.KeyAddSpacePrefix, tokenizer.KeyChatTemplate, tokenizer.KeyMerges},
 		},
 		{
 			name: "config.json vocab_size pads, added tokens",
@@ -72,10 +73,10 @@ func TestSentencePieceRules(t *testing.T) {
 			},
 			nTok: 2052,
 			tokens: []tokenWant{
-				{2048, "<c>", -1000, typeUserDefined}, // the last text for an id wins; 9999 is ignored
-				{2049, "<x y>", -1000, typeUserDefined},
-				{2050, "<|im_end|>", -1000, typeControl}, // looks special
-				{2051, "<sys>", -1000, typeControl},
+				{2048, "<c>", -1000, tokenizer.TypeUserDefined}, // the last text for an id wins; 9999 is ignored
+				{2049, "<x y>", -1000, tokenizer.TypeUserDefined},
+				{2050, "<|im_end|>", -1000, tokenizer.TypeControl}, // looks special
+				{2051, "<sys>", -1000, tokenizer.TypeControl},
 			},
 		},
 		{
@@ -83,7 +84,7 @@ func TestSentencePieceRules(t *testing.T) {
 			cfg:  Config{Arch: "LlamaForCausalLM", VocabSize: 2050},
 			nTok: 2050,
 			tokens: []tokenWant{
-				{2049, "[PAD2049]", -10000, typeUnused},
+				{2049, "[PAD2049]", -10000, tokenizer.TypeUnused},
 			},
 		},
 		{
@@ -96,8 +97,8 @@ func TestSentencePieceRules(t *testing.T) {
 			nTok: 2048,
 			want: map[string]any{
 				"tokenizer.ggml.unknown_token_id": uint32(0), "tokenizer.ggml.padding_token_id": uint32(0),
-				keyAddBOS: false, keyAddEOS: true,
-				keyAddSpacePrefix: false, // null is written as false
+				tokenizer.KeyAddBOS: false, tokenizer.KeyAddEOS: true,
+				tokenizer.KeyAddSpacePrefix: false, // null is written as false
 			},
 			absent: []string{"tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id"},
 		},
@@ -106,7 +107,7 @@ func TestSentencePieceRules(t *testing.T) {
 			cfg:    Config{Arch: "Qwen2ForCausalLM"},
 			files:  map[string]string{"tokenizer_config.json": `{"add_prefix_space": true}`},
 			nTok:   2048,
-			absent: []string{keyAddSpacePrefix},
+			absent: []string{tokenizer.KeyAddSpacePrefix},
 		},
 		{
 			name: "named chat templates",
@@ -115,7 +116,7 @@ func TestSentencePieceRules(t *testing.T) {
 				{"name": "default", "template": "D"}, {"name": "tool use", "template": "T"}, {"name": "x", "template": null}]}`},
 			nTok: 2048,
 			want: map[string]any{
-				keyChatTemplate: "D", keyChatTemplate + ".tool_use": "T", "tokenizer.chat_templates": []string{"tool_use"},
+				tokenizer.KeyChatTemplate: "D", tokenizer.KeyChatTemplate + ".tool_use": "T", "tokenizer.chat_templates": []string{"tool_use"},
 			},
 		},
 		{
@@ -123,7 +124,7 @@ func TestSentencePieceRules(t *testing.T) {
 			cfg:   Config{Arch: "LlamaForCausalLM", VocabSize: 49152},
 			files: map[string]string{"tokenizer_config.json": `{"add_bos_token": true}`},
 			nTok:  49152,
-			want:  map[string]any{keyAddBOS: false},
+			want:  map[string]any{tokenizer.KeyAddBOS: false},
 		},
 	}
 	for _, tc := range tests {
@@ -139,7 +140,7 @@ func TestSentencePieceRules(t *testing.T) {
 			for _, kv := range kvs {
 				m[kv.Key] = kv.Value
 			}
-			tokens, scores, types := m[keyTokens].V.([]string), m[keyScores].V.([]float32), m[keyTokenTypes].V.([]int32)
+			tokens, scores, types := m[tokenizer.KeyTokens].V.([]string), m[tokenizer.KeyScores].V.([]float32), m[tokenizer.KeyTokenTypes].V.([]int32)
 			if len(tokens) != tc.nTok || len(scores) != tc.nTok || len(types) != tc.nTok {
 				t.Fatalf("%d tokens, %d scores, %d types, want %d", len(tokens), len(scores), len(types), tc.nTok)
 			}
