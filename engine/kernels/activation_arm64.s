@@ -1,35 +1,26 @@
 //go:build !purego
 
 #include "textflag.h"
+#include "neon_arm64.h"
 
 // The Q8_K and F16 activation encoders of activation.go in NEON (the Q8_0
 // and Q8_1 one is in neon_arm64.s). Each gives the same bytes as its Go
 // version, including for Inf and NaN inputs: see the comments on each.
 //
-// The Go assembler lacks most vector instructions, so they are WORDs: the
-// Arm ARM's fixed bits (each checked against llvm-mc) ORed with the
-// register NUMBERS Rd (bits 0-4), Rn (5-9) and Rm (16-20), destination
-// first as in the Arm manual.
+// The vector instructions the Go assembler lacks are WORDs (neon_arm64.h
+// says how; it has the ones the arm64 files share).
 
-#define ENC3(base, d, n, m) WORD $((base) | (m)<<16 | (n)<<5 | (d))
-#define ENC2(base, d, n) WORD $((base) | (n)<<5 | (d))
-
-#define FADD_4S(d, n, m) ENC3(0x4E20D400, d, n, m)
-#define FMUL_4S(d, n, m) ENC3(0x6E20DC00, d, n, m)
 #define FCMEQ_4S(d, n, m) ENC3(0x4E20E400, d, n, m) // ones where n == m (not NaN)
 #define CMGT_4S(d, n, m) ENC3(0x4EA03400, d, n, m)  // signed n > m
 #define CMHI_4S(d, n, m) ENC3(0x6EA03400, d, n, m)  // unsigned n > m
 #define CMEQ_4S(d, n, m) ENC3(0x6EA08C00, d, n, m)
 #define UMAX_4S(d, n, m) ENC3(0x6EA06400, d, n, m)
 #define UMIN_4S(d, n, m) ENC3(0x6EA06C00, d, n, m)
-#define SMIN_4S(d, n, m) ENC3(0x4EA06C00, d, n, m)
 #define AND(d, n, m) ENC3(0x4E201C00, d, n, m)
 #define ORR(d, n, m) ENC3(0x4EA01C00, d, n, m)
-#define ADD_4S(d, n, m) ENC3(0x4EA08400, d, n, m)
 #define SUB_4S(d, n, m) ENC3(0x6EA08400, d, n, m)
 #define BIC(d, n, m) ENC3(0x4E601C00, d, n, m)      // n AND NOT m
 #define ORN(d, n, m) ENC3(0x4EE01C00, d, n, m)      // n OR NOT m
-#define BIT(d, n, m) ENC3(0x6EA01C00, d, n, m)      // d = n where m is set
 #define BIF(d, n, m) ENC3(0x6EE01C00, d, n, m)      // d = n where m is clear
 #define UMAXV_S(d, n) ENC2(0x6EB0A800, d, n)        // lane 0 = max of the 4 lanes
 #define UMINV_S(d, n) ENC2(0x6EB1A800, d, n)
@@ -218,6 +209,32 @@ GLOBL f16Const<>(SB), RODATA|NOPTR, $8
 	ORR(29, 29, 31)                       \
 	BIF(x, 29, 28)
 
+// HALF_CONST loads CANONICAL_NAN's constants into V30 and V31.
+#define HALF_CONST \
+	MOVD    $f16Const<>(SB), R9     \
+	VLD1R.P 4(R9), [V30.S4]         \
+	VLD1R   (R9), [V31.S4]
+
+// HALVES16: V4, V5 = the next 16 values at R1 (stepped past them) rounded
+// to halves with FCVTN, NaNs made canonical first (V0-V3 clobbered).
+#define HALVES16 \
+	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4] \
+	CANONICAL_NAN(0)                            \
+	CANONICAL_NAN(1)                            \
+	CANONICAL_NAN(2)                            \
+	CANONICAL_NAN(3)                            \
+	FCVTN_4H(4, 0)                              \
+	FCVTN2_8H(4, 1)                             \
+	FCVTN_4H(5, 2)                              \
+	FCVTN2_8H(5, 3)
+
+// HALF1: lane 0 of V4 = the next value at R1 (stepped past it) as HALVES16
+// rounds it.
+#define HALF1 \
+	FMOVS.P 4(R1), F0 \
+	CANONICAL_NAN(0)  \
+	FCVTN_4H(4, 0)
+
 // func quantizeF16NEON(dst []byte, x []float32)
 //
 // quant.QuantizeF16: FCVTN rounding to nearest even (FPCR's mode, which Go
@@ -227,31 +244,19 @@ TEXT ·quantizeF16NEON(SB), NOSPLIT, $0-48
 	MOVD    dst_base+0(FP), R0
 	MOVD    x_base+24(FP), R1
 	MOVD    x_len+32(FP), R2
-	MOVD    $f16Const<>(SB), R9
-	VLD1R.P 4(R9), [V30.S4]
-	VLD1R   (R9), [V31.S4]
+	HALF_CONST
 
 f16loop16:
 	CMP    $16, R2
 	BLT    f16tail
-	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
-	CANONICAL_NAN(0)
-	CANONICAL_NAN(1)
-	CANONICAL_NAN(2)
-	CANONICAL_NAN(3)
-	FCVTN_4H(4, 0)
-	FCVTN2_8H(4, 1)
-	FCVTN_4H(5, 2)
-	FCVTN2_8H(5, 3)
+	HALVES16
 	VST1.P [V4.H8, V5.H8], 32(R0)
 	SUB    $16, R2
 	B      f16loop16
 
 f16tail:
 	CBZ     R2, f16done
-	FMOVS.P 4(R1), F0
-	CANONICAL_NAN(0)
-	FCVTN_4H(4, 0)
+	HALF1
 	FMOVS   F4, R3
 	MOVH.P  R3, 2(R0)
 	SUB     $1, R2
@@ -259,9 +264,6 @@ f16tail:
 
 f16done:
 	RET
-
-#define FCVTL_4S(d, n) ENC2(0x0E217800, d, n)       // lower 4 halves to singles
-#define FCVTL2_4S(d, n) ENC2(0x4E217800, d, n)      // upper 4 halves
 
 // func roundF16NEON(dst, src []float32)
 //
@@ -272,22 +274,12 @@ TEXT ·roundF16NEON(SB), NOSPLIT, $0-48
 	MOVD    dst_base+0(FP), R0
 	MOVD    src_base+24(FP), R1
 	MOVD    src_len+32(FP), R2
-	MOVD    $f16Const<>(SB), R9
-	VLD1R.P 4(R9), [V30.S4]
-	VLD1R   (R9), [V31.S4]
+	HALF_CONST
 
 round16:
 	CMP    $16, R2
 	BLT    roundTail
-	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
-	CANONICAL_NAN(0)
-	CANONICAL_NAN(1)
-	CANONICAL_NAN(2)
-	CANONICAL_NAN(3)
-	FCVTN_4H(4, 0)
-	FCVTN2_8H(4, 1)
-	FCVTN_4H(5, 2)
-	FCVTN2_8H(5, 3)
+	HALVES16
 	FCVTL_4S(0, 4)
 	FCVTL2_4S(1, 4)
 	FCVTL_4S(2, 5)
@@ -298,9 +290,7 @@ round16:
 
 roundTail:
 	CBZ     R2, roundDone
-	FMOVS.P 4(R1), F0
-	CANONICAL_NAN(0)
-	FCVTN_4H(4, 0)
+	HALF1
 	FCVTL_4S(0, 4)
 	FMOVS.P F0, 4(R0)
 	SUB     $1, R2

@@ -1,6 +1,7 @@
 //go:build !purego
 
 #include "textflag.h"
+#include "neon_arm64.h"
 
 // Attention products over an F16 KV cache in NEON (attention_arm64.go says
 // which Go function each one reproduces). Every float operation is the one
@@ -8,32 +9,14 @@
 // fma32, and the adds follow the trees of reduce16 and reduce64 (x86.go)
 // with float32 lanes i..i+3 of a tree level in one register.
 //
-// The Go assembler lacks the vector float instructions, so they are WORDs:
-// the Arm ARM's fixed bits (each checked against llvm-mc) ORed with the
-// register NUMBERS Rd (bits 0-4), Rn (5-9) and Rm (16-20), destination
-// first as in the Arm manual.
+// The vector instructions the Go assembler lacks are WORDs (neon_arm64.h
+// says how; it has the ones the arm64 files share).
 
-#define ENC3(base, d, n, m) WORD $((base) | (m)<<16 | (n)<<5 | (d))
-#define ENC2(base, d, n) WORD $((base) | (n)<<5 | (d))
-
-#define FADD_4S(d, n, m) ENC3(0x4E20D400, d, n, m)
 #define FADD_2D(d, n, m) ENC3(0x4E60D400, d, n, m)
-#define FMUL_4S(d, n, m) ENC3(0x6E20DC00, d, n, m)
-#define FMLA_4S(d, n, m) ENC3(0x4E20CC00, d, n, m) // d += n·m, fused
-#define EXT8(d, n, m) ENC3(0x6E004000, d, n, m)     // bytes 8-15 of n, 0-7 of m
-#define FADDP_S(d, n) ENC2(0x7E30D800, d, n)        // lane 0 = n[0] + n[1]
-#define FCVTL_4S(d, n) ENC2(0x0E217800, d, n)       // lower 4 halves to singles
-#define FCVTL2_4S(d, n) ENC2(0x4E217800, d, n)      // upper 4 halves
 #define FCVTL_2D(d, n) ENC2(0x0E617800, d, n)       // lower 2 singles to doubles
 #define FCVTL2_2D(d, n) ENC2(0x4E617800, d, n)      // upper 2 singles
 #define FCVTN_2S(d, n) ENC2(0x0E616800, d, n)       // doubles to the lower singles
 #define FCVTN2_4S(d, n) ENC2(0x4E616800, d, n)      // doubles to the upper singles
-
-// HSUM4(v, t): lane 0 of v = (v0+v2) + (v1+v3), as hsum4 (clobbers t).
-#define HSUM4(v, t) \
-	EXT8(t, v, v)    \
-	FADD_4S(v, v, t) \
-	FADDP_S(v, v)
 
 // REDUCE16(x0, x1, x2, x3): lane 0 of x0 = reduce16 of the 16 lanes x0..x3
 // (clobbers x1, x2): t = x[i+8] + x[i], u = t[i+4] + t[i], hsum4(u).

@@ -1,6 +1,7 @@
 //go:build !purego
 
 #include "textflag.h"
+#include "neon_arm64.h"
 
 // softmaxExp and siluMul (exp.go) in NEON: expVec in 4 lanes, every float
 // operation the one Go does on arm64, in the same order and rounding. The
@@ -10,28 +11,16 @@
 // addend and its second as the first factor, so fma32(a, b, c) is
 // FMLA c += b·a).
 //
-// The Go assembler lacks the vector float instructions, so they are WORDs:
-// the Arm ARM's fixed bits (each checked against llvm-mc) ORed with the
-// register NUMBERS Rd (bits 0-4), Rn (5-9) and Rm (16-20), destination
-// first as in the Arm manual.
+// The vector instructions the Go assembler lacks are WORDs (neon_arm64.h
+// says how; it has the ones the arm64 files share).
 
-#define ENC3(base, d, n, m) WORD $((base) | (m)<<16 | (n)<<5 | (d))
-#define ENC2(base, d, n) WORD $((base) | (n)<<5 | (d))
-
-#define FADD_4S(d, n, m) ENC3(0x4E20D400, d, n, m)
 #define FSUB_4S(d, n, m) ENC3(0x4EA0D400, d, n, m)
-#define FMUL_4S(d, n, m) ENC3(0x6E20DC00, d, n, m)
 #define FDIV_4S(d, n, m) ENC3(0x6E20FC00, d, n, m)
-#define FMLA_4S(d, n, m) ENC3(0x4E20CC00, d, n, m)  // d += n·m, fused
 #define FACGT_4S(d, n, m) ENC3(0x6EA0EC00, d, n, m) // d = |n| > |m| ? ones : 0
-#define SMIN_4S(d, n, m) ENC3(0x4EA06C00, d, n, m)
 #define SMAX_4S(d, n, m) ENC3(0x4EA06400, d, n, m)
-#define BIT(d, n, m) ENC3(0x6EA01C00, d, n, m)      // d = n where m is set
-#define EXT8(d, n, m) ENC3(0x6E004000, d, n, m)     // bytes 8-15 of n, 0-7 of m
 #define FNEG_4S(d, n) ENC2(0x6EA0F800, d, n)
 #define FCVTZS_4S(d, n) ENC2(0x4EA1B800, d, n)      // saturating, NaN to 0
 #define SSHR1_4S(d, n) ENC2(0x4F3F0400, d, n)       // arithmetic shift right by 1
-#define FADDP_S(d, n) ENC2(0x7E30D800, d, n)        // lane 0 = n[0] + n[1]
 
 // expVec's constants, one 32-bit value each, loaded into V16-V29 by
 // EXP_LOAD (in this order).

@@ -1,6 +1,7 @@
 //go:build !purego
 
 #include "textflag.h"
+#include "neon_arm64.h"
 
 // NEON kernels for arm64 (neon_arm64.go says which order each reproduces).
 // Every kernel exists twice, expanded from one macro: with SDOT (FEAT_DotProd,
@@ -9,16 +10,11 @@
 // and identical either way.
 //
 // The Go assembler lacks most vector integer and float arithmetic, so those
-// instructions are WORDs built by the macros below. Their operands are
-// vector register NUMBERS (8 for V8), with the destination first as in the
-// Arm manual; the Go instructions in between use V names. Each encoding is
-// the Arm ARM's fixed bits ORed with Rd (bits 0-4), Rn (5-9) and Rm
-// (16-20); for the by-element forms of 32-bit lanes the index i is H:L,
-// H = bit 11 and L = bit 21. Every base value was checked against llvm-mc
+// instructions are WORDs built by the macros below and in neon_arm64.h
+// (which says how); for the by-element forms of 32-bit lanes the index i
+// is H:L, H = bit 11 and L = bit 21. Every base value was checked against llvm-mc
 // (e.g. "sdot v1.4s, v2.16b, v3.16b" = 0x4e839441).
 
-#define ENC3(base, d, n, m) WORD $((base) | (m)<<16 | (n)<<5 | (d))
-#define ENC2(base, d, n) WORD $((base) | (n)<<5 | (d))
 #define ENCELEM(base, d, n, m, i) WORD $((base) | ((i)&1)<<21 | (m)<<16 | ((i)>>1)<<11 | (n)<<5 | (d))
 
 // SDOT Vd.4S, Vn.16B, Vm.16B: Advanced SIMD three same (extra), Q=1 U=0
@@ -33,27 +29,21 @@
 #define SMULL_4S(d, n, m) ENC3(0x0E60C000, d, n, m)
 #define SMULL2_4S(d, n, m) ENC3(0x4E60C000, d, n, m)
 
-// Three same, 4S: ADD (opcode 10000), ADDP (10111), FADD (U=0 11010),
-// FADDP (U=1 11010), FMUL (U=1 11011), FMAX (U=0 11110).
-#define ADD_4S(d, n, m) ENC3(0x4EA08400, d, n, m)
+// Three same, 4S (ADD, FADD, FMUL: neon_arm64.h): ADDP (10111), FADDP
+// (U=1 11010), FMAX (U=0 11110).
 #define ADDP_4S(d, n, m) ENC3(0x4EA0BC00, d, n, m)
-#define FADD_4S(d, n, m) ENC3(0x4E20D400, d, n, m)
 #define FADDP_4S(d, n, m) ENC3(0x6E20D400, d, n, m)
-#define FMUL_4S(d, n, m) ENC3(0x6E20DC00, d, n, m)
 #define FMAX_4S(d, n, m) ENC3(0x4E20F400, d, n, m)
 
 // Two-register misc: SADDLP Vd.8H from 16B (size=00) or Vd.4S from 8H
 // (size=01), opcode 00010; SCVTF 4S (01 1101, sz=0); FCVTNS 4S (1 1010,
-// round to nearest, ties to even); FABS 4S (size=1x, 0 1111); FCVTL(2)
-// Vd.4S from the lower (upper) 4H (1 0111); SQXTN(2) to bytes (size=00)
-// or halfwords (size=01), opcode 10100, saturating.
+// round to nearest, ties to even); FABS 4S (size=1x, 0 1111); SQXTN(2) to
+// bytes (size=00) or halfwords (size=01), opcode 10100, saturating.
 #define SADDLP_8H(d, n) ENC2(0x4E202800, d, n)
 #define SADDLP_4S(d, n) ENC2(0x4E602800, d, n)
 #define SCVTF_4S(d, n) ENC2(0x4E21D800, d, n)
 #define FCVTNS_4S(d, n) ENC2(0x4E21A800, d, n)
 #define FABS_4S(d, n) ENC2(0x4EA0F800, d, n)
-#define FCVTL_4S(d, n) ENC2(0x0E217800, d, n)
-#define FCVTL2_4S(d, n) ENC2(0x4E217800, d, n)
 #define SQXTN_4H(d, n) ENC2(0x0E614800, d, n)
 #define SQXTN2_8H(d, n) ENC2(0x4E614800, d, n)
 #define SQXTN_8B(d, n) ENC2(0x0E214800, d, n)
@@ -65,15 +55,10 @@
 #define SXTL_4S(d, n) ENC2(0x0F10A400, d, n)
 #define SXTL2_4S(d, n) ENC2(0x4F10A400, d, n)
 
-// EXT Vd.16B, Vn.16B, Vm.16B, #8: bytes 8-15 of Vn, then 0-7 of Vm
-// (imm4 = 8 in bits 11-14).
-#define EXT8(d, n, m) ENC3(0x6E004000, d, n, m)
-
-// Across lanes and scalar pairwise, into lane 0: FMAXV Sd, Vn.4S; SADDLV
-// Sd, Vn.8H; FADDP Sd, Vn.2S (Sd = Vn[0]+Vn[1]); scalar SCVTF Sd, Sn.
+// Across lanes, into lane 0: FMAXV Sd, Vn.4S; SADDLV Sd, Vn.8H; scalar
+// SCVTF Sd, Sn. (FADDP Sd, Vn.2S: neon_arm64.h.)
 #define FMAXV(d, n) ENC2(0x6E30F800, d, n)
 #define SADDLV_8H(d, n) ENC2(0x4E703800, d, n)
-#define FADDP_S(d, n) ENC2(0x7E30D800, d, n)
 #define SCVTF_S(d, n) ENC2(0x5E21D800, d, n)
 
 // By element, 4S: FMLA Vd += Vn·Vm.S[i], fused (opcode 0001); MLA (U=1,
@@ -95,12 +80,6 @@
 	SADDLP_4S(t2, t2)   \
 	ADDP_4S(t1, t1, t2) \
 	ADD_4S(d, d, t1)
-
-// HSUM4(v, t): lane 0 of v = (v0+v2) + (v1+v3), as hsum4 (clobbers t).
-#define HSUM4(v, t) \
-	EXT8(t, v, v)     \
-	FADD_4S(v, v, t)  \
-	FADDP_S(v, v)
 
 // REDUCE16(x0, x1, x2, x3): lane 0 of x0 = reduce16 of the 16 lanes
 // x0..x3 (clobbers x1, x2): x0+x2 and x1+x3, their sum, then hsum4.
