@@ -42,7 +42,7 @@ type fitView struct {
 // newFitView returns the "Make it fit" screen for model e. The levels are
 // made from the best variant of e (state.Fit's Source, which it names),
 // not necessarily the one the user clicked.
-func newFitView(s *shell, e catalog.Entry, _ catalog.Variant) fyne.CanvasObject {
+func newFitView(s *shell, e catalog.Entry) fyne.CanvasObject {
 	v := buildFitView(s, e)
 	s.work.Go(func() { v.fit.Advise(context.Background()) })
 	return v.root
@@ -146,17 +146,9 @@ func (v *fitView) updateLevelItem(id widget.ListItemID, o fyne.CanvasObject) {
 	if l.Why != "" {
 		figures.SetText(strings.Replace(l.Why, ": ", ":\n", 1))
 	} else {
-		figures.SetText(capitalize(l.QualityWords()) + "\n" + l.Summary())
+		figures.SetText(state.Capitalize(l.QualityWords()) + "\n" + l.Summary())
 	}
 	box.Refresh() // lays the row out again for its new texts
-}
-
-// capitalize puts s's first letter in upper case.
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // verdictImportance colors a verdict: green, orange or red.
@@ -221,7 +213,7 @@ func (v *fitView) refresh() {
 		if chosen.Tuned {
 			tuned = " Nibble first tunes it on a sample text, to keep more quality."
 		}
-		v.chosen.SetText(fmt.Sprintf("%s — %s.%s\n%s · %s.", chosen.Type, chosen.Description, tuned, capitalize(string(chosen.Quality)), chosen.Summary()))
+		v.chosen.SetText(fmt.Sprintf("%s — %s.%s\n%s · %s.", chosen.Type, chosen.Description, tuned, state.Capitalize(string(chosen.Quality)), chosen.Summary()))
 	}
 	moved = setVisible(v.chat, chosen != nil && chosen.Existing != nil && !making) || moved
 	if chosen == nil || chosen.Existing != nil || making {

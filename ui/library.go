@@ -177,7 +177,7 @@ func (v *libraryView) variantRow(m state.ModelRow, r state.VariantRow) fyne.Canv
 
 	chat := widget.NewButtonWithIcon("Chat", theme.MailComposeIcon(), func() { v.s.startChat(m.Model, r.Variant) })
 	chat.Importance = widget.HighImportance
-	smaller := widget.NewButton("Make a smaller version", func() { v.s.showFit(m.Entry, r.Variant) })
+	smaller := widget.NewButton("Make a smaller version", func() { v.s.showFit(m.Entry) })
 	details := widget.NewButton("Details", func() { v.showDetails(m, r) })
 	reveal := widget.NewButton("Show file", func() { v.reveal(r.Path) })
 	remove := widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() {

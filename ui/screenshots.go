@@ -23,7 +23,7 @@ import (
 // saves what grab returns, a PNG picture of the window as the screen shows
 // it, as SCREEN-WIDTHxHEIGHT.png in dir: the welcome, the library (also in
 // the dark theme; all others are light), "Make it fit" for the catalog's
-// model with the most variants, from its largest file, the same screen for
+// model with the most variants, the same screen for
 // the largest model making its Q4_K_M level (quantize: the picture is taken
 // while it is made, then it is cancelled), the most recent chat, and
 // the settings; before, it checks the quality of every variant of the
@@ -52,7 +52,6 @@ func Screenshots(svc *service.Service, dir string, sizes []fyne.Size, grab func(
 	if e, err = svc.Catalog.Lookup(e.Model.Name); err != nil {
 		return err
 	}
-	largest := slices.MaxFunc(e.Variants, func(a, b catalog.Variant) int { return cmp.Compare(a.Size, b.Size) })
 	big := slices.MaxFunc(entries, func(a, b catalog.Entry) int { return cmp.Compare(entrySize(a), entrySize(b)) })
 	chats, err := svc.Catalog.Chats()
 	if err != nil {
@@ -77,7 +76,7 @@ func Screenshots(svc *service.Service, dir string, sizes []fyne.Size, grab func(
 		{"welcome", s.showWelcome},
 		{"library-dark", func() { applyTheme("dark"); s.showLibrary() }},
 		{"library", func() { applyTheme("light"); s.showLibrary() }},
-		{"fit", func() { s.showFit(e, largest) }},
+		{"fit", func() { s.showFit(e) }},
 		{"quantize", func() { making = showMaking(s, big) }},
 		{"chat", func() {
 			if len(chats) > 0 {

@@ -82,8 +82,8 @@ func (s *shell) showError(err error) { showError(s.win, err) }
 
 func (s *shell) showWelcome() { s.show("", newWelcomeView(s)) }
 func (s *shell) showLibrary() { s.show("Library", newLibraryView(s)) }
-func (s *shell) showFit(e catalog.Entry, from catalog.Variant) {
-	s.show("Library", newFitView(s, e, from))
+func (s *shell) showFit(e catalog.Entry) {
+	s.show("Library", newFitView(s, e))
 }
 func (s *shell) showSettings() { s.show("Settings", newSettingsView(s)) }
 

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"errors"
 	"fmt"
 
 	"fyne.io/fyne/v2"
@@ -68,9 +67,6 @@ func firstStart(svc *service.Service) bool {
 // what to do, in plain words.
 func errorScreen(err error) fyne.CanvasObject {
 	what, next := state.Explain(err)
-	if errors.Is(err, catalog.ErrAlreadyRunning) {
-		what, next = "Nibble is already open.", "Switch to the Nibble window that is open, or close it and start Nibble again."
-	}
 	title := widget.NewLabelWithStyle(what, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	body := widget.NewLabelWithStyle(next, fyne.TextAlignCenter, fyne.TextStyle{})
 	body.Wrapping = fyne.TextWrapWord

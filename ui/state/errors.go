@@ -22,6 +22,8 @@ func Explain(err error) (what, next string) {
 	switch {
 	case err == nil:
 		return "", ""
+	case errors.Is(err, catalog.ErrAlreadyRunning):
+		return "Nibble is already open.", "Switch to the Nibble window that is open, or close it and start Nibble again."
 	case errors.Is(err, context.Canceled):
 		return "Cancelled.", "Nothing was changed."
 	case errors.Is(err, gguf.ErrNotGGUF):
@@ -52,7 +54,7 @@ func Explain(err error) (what, next string) {
 	case errors.Is(err, fs.ErrPermission):
 		return "Nibble is not allowed to use this file or folder.", "Check its permissions, or choose another place. (" + err.Error() + ")"
 	}
-	return "Something went wrong.", capitalize(err.Error()) + "."
+	return "Something went wrong.", Capitalize(err.Error()) + "."
 }
 
 // diskFull tells whether err says the disk is full, on any system.
@@ -62,11 +64,4 @@ func diskFull(err error) bool {
 	}
 	msg := strings.ToLower(err.Error())
 	return strings.Contains(msg, "no space left") || strings.Contains(msg, "not enough space on the disk")
-}
-
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }

@@ -343,13 +343,10 @@ type MakeProgress struct {
 
 // Fraction is the share of the phase's work done, 0..1.
 func (p MakeProgress) Fraction() float64 {
-	switch {
-	case p.Studying && p.Chunks > 0:
-		return float64(p.Chunk) / float64(p.Chunks)
-	case !p.Studying && p.Quant.BytesTotal > 0:
-		return float64(p.Quant.BytesDone) / float64(p.Quant.BytesTotal)
+	if p.Studying {
+		return fraction(float64(p.Chunk), float64(p.Chunks))
 	}
-	return 0
+	return fraction(float64(p.Quant.BytesDone), float64(p.Quant.BytesTotal))
 }
 
 // Text puts the progress in words: "Studying the model on a sample text,
@@ -359,24 +356,32 @@ func (p MakeProgress) Fraction() float64 {
 func (p MakeProgress) Text() string {
 	if p.Studying {
 		return fmt.Sprintf("Studying the model on a sample text, so the smaller version keeps more of its quality · part %d of %d · %s",
-			p.Chunk, p.Chunks, p.left(float64(p.Chunk), float64(p.Chunks)))
+			p.Chunk, p.Chunks, timeLeft(p.Elapsed, float64(p.Chunk), float64(p.Chunks)))
 	}
 	q := p.Quant
 	if q.Tensors == 0 {
 		return "Starting…"
 	}
 	return fmt.Sprintf("Part %d of %d (%s) · %s of %s · %s", q.Tensor+1, q.Tensors, q.Name,
-		Bytes(uint64(q.BytesDone)), Bytes(uint64(q.BytesTotal)), p.left(float64(q.BytesDone), float64(q.BytesTotal)))
+		Bytes(uint64(q.BytesDone)), Bytes(uint64(q.BytesTotal)), timeLeft(p.Elapsed, float64(q.BytesDone), float64(q.BytesTotal)))
 }
 
-// left estimates the time left in words from the rate of done of total so
-// far in the phase.
-func (p MakeProgress) left(done, total float64) string {
+// fraction is done's share of total, 0..1; 0 while total is unknown (0).
+func fraction(done, total float64) float64 {
+	if total <= 0 {
+		return 0
+	}
+	return done / total
+}
+
+// timeLeft estimates the time left in words from the rate of done of total
+// in the time elapsed so far.
+func timeLeft(elapsed time.Duration, done, total float64) string {
 	switch {
 	case total > 0 && done >= total:
 		return "finishing…"
-	case done > 0 && p.Elapsed >= 500*time.Millisecond:
-		d := time.Duration(float64(p.Elapsed) * (total - done) / done)
+	case done > 0 && elapsed >= 500*time.Millisecond:
+		d := time.Duration(float64(elapsed) * (total - done) / done)
 		if d < time.Second {
 			return "almost done"
 		}

@@ -195,12 +195,7 @@ func (c QualityCheck) Text() string {
 }
 
 // Fraction is the share of the check done, 0..1.
-func (c QualityCheck) Fraction() float64 {
-	if c.Total == 0 {
-		return 0
-	}
-	return float64(c.Done) / float64(c.Total)
-}
+func (c QualityCheck) Fraction() float64 { return fraction(float64(c.Done), float64(c.Total)) }
 
 // errChecking is CheckQuality's refusal to run two checks at once.
 var errChecking = errors.New("the quality of another version is being checked already")
@@ -307,7 +302,7 @@ func (p AddProgress) Text() string {
 	if c := p.Convert; c.Tensors > 0 {
 		text += fmt.Sprintf(" part %d of %d · %s of %s · %s", min(c.Tensor+1, c.Tensors), c.Tensors,
 			Bytes(uint64(c.BytesDone)), Bytes(uint64(c.BytesTotal)),
-			MakeProgress{Elapsed: p.Elapsed}.left(float64(c.BytesDone), float64(c.BytesTotal)))
+			timeLeft(p.Elapsed, float64(c.BytesDone), float64(c.BytesTotal)))
 	}
 	return text
 }
@@ -315,13 +310,10 @@ func (p AddProgress) Text() string {
 // Fraction is the share of the Add done, 0..1: of the conversion while a
 // folder is converted, else of the files.
 func (p AddProgress) Fraction() float64 {
-	switch {
-	case p.Converting && p.Convert.BytesTotal > 0:
-		return float64(p.Convert.BytesDone) / float64(p.Convert.BytesTotal)
-	case !p.Converting && p.Total > 0:
-		return float64(p.Done) / float64(p.Total)
+	if p.Converting {
+		return fraction(float64(p.Convert.BytesDone), float64(p.Convert.BytesTotal))
 	}
-	return 0
+	return fraction(float64(p.Done), float64(p.Total))
 }
 
 // AddFailure is a file Add could not add, and why.
@@ -628,7 +620,7 @@ func (l *Library) qualityFigures(v catalog.Variant) []Detail {
 		ppl = fmt.Sprintf("%.2f, against %.2f for %s (how surprised the model is by the sample text; lower is better)", q.PPL, q.PPLReference, ref)
 	}
 	figures := []Detail{
-		{"Quality", capitalize(string(advise.QualityOf(q.KLD))) + ", compared with " + ref},
+		{"Quality", Capitalize(string(advise.QualityOf(q.KLD))) + ", compared with " + ref},
 		{"Same next word", fmt.Sprintf("Picks the original's next word %.1f%% of the time", q.SameTop*100)},
 		{"KL divergence", fmt.Sprintf("%.4f (how far its word choices are from the original's; 0 is identical)", q.KLD)},
 		{"Perplexity", ppl},

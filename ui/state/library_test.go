@@ -33,16 +33,22 @@ func computerWith(total, available uint64) func(context.Context) hw.Report {
 // well.
 var laptop = computerWith(16<<30, 12<<30)
 
-// newService opens an empty catalog in a temporary folder, closed at the
-// end of the test, with a Service over it playing computer.
-func newService(t *testing.T, computer func(context.Context) hw.Report) *service.Service {
+// newCatalog opens an empty catalog in a temporary folder, closed at the
+// end of the test.
+func newCatalog(t *testing.T) *catalog.Catalog {
 	t.Helper()
 	c, err := catalog.Open(catalog.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	return service.New(c, computer)
+	return c
+}
+
+// newService is newCatalog with a Service over it playing computer.
+func newService(t *testing.T, computer func(context.Context) hw.Report) *service.Service {
+	t.Helper()
+	return service.New(newCatalog(t), computer)
 }
 
 // importModel links the shared test model name (e.g. "ts5m-F32") into svc's

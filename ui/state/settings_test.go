@@ -13,11 +13,7 @@ import (
 
 func newSettingsTest(t *testing.T) (*Settings, *catalog.Catalog) {
 	t.Helper()
-	c, err := catalog.Open(catalog.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
+	c := newCatalog(t)
 	return NewSettings(c), c
 }
 

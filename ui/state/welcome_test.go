@@ -101,11 +101,7 @@ func TestComputer(t *testing.T) {
 // shared test models, or other files), and that folder.
 func newWelcomeTest(t *testing.T, downloads map[string]string) (*Welcome, *catalog.Catalog, string) {
 	t.Helper()
-	c, err := catalog.Open(catalog.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
+	c := newCatalog(t)
 	dl := t.TempDir()
 	for name, from := range downloads {
 		data, err := os.ReadFile(from)

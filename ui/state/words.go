@@ -74,3 +74,11 @@ func SpeedWords(tokensPerSecond float64) string {
 	}
 	return "about " + humanize.Comma(int64(math.Round(w))) + " words a second"
 }
+
+// Capitalize puts s's first letter in upper case.
+func Capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
