@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -30,9 +31,13 @@ type getModelView struct {
 
 // getModelRow is the widgets of one card that change.
 type getModelRow struct {
-	badge, size *widget.Label
-	level       *widget.Select
-	download    *widget.Button
+	badge, size, status *widget.Label
+	level               *widget.Select
+	download, cancel    *widget.Button
+	bar                 *widget.ProgressBar
+	// progress holds status, bar and cancel: shown while this card's model
+	// is being downloaded.
+	progress *fyne.Container
 }
 
 func newGetModelView(s *shell) fyne.CanvasObject {
@@ -62,7 +67,7 @@ func (v *getModelView) refresh() {
 	if v.built != len(offers) {
 		v.build(offers)
 	}
-	busy := v.g.Downloading()
+	busy, p := v.g.Downloading()
 	for i, o := range offers {
 		r := v.rows[i]
 		r.badge.Importance = verdictImportance(o.Badge)
@@ -76,10 +81,17 @@ func (v *getModelView) refresh() {
 			r.level.SetSelected(o.Level)
 		}
 		enableIf(r.download, busy < 0 && o.Level != "")
-		r.download.SetText("Download")
-		if i == busy {
-			r.download.SetText("Downloading…")
+		enableIf(r.level, busy < 0)
+		if i != busy {
+			r.download.SetText("Download")
+			r.status.SetText("") // not to flash when the card downloads again
+			r.progress.Hide()
+			continue
 		}
+		r.download.SetText("Downloading…")
+		r.status.SetText(p.Text())
+		r.bar.SetValue(p.Fraction())
+		r.progress.Show()
 	}
 }
 
@@ -99,17 +111,25 @@ func (v *getModelView) build(offers []state.Offer) {
 		r.level.PlaceHolder = "Too large"
 		r.download = widget.NewButtonWithIcon("Download", theme.DownloadIcon(), func() {
 			v.s.work.Go(func() {
-				if err := v.g.Get(context.Background(), i); err != nil {
+				err := v.g.Get(context.Background(), i)
+				if errors.Is(err, context.Canceled) {
+					return // the partial download is kept: Download resumes it
+				}
+				if err != nil {
 					fyne.Do(func() { v.s.showError(err) })
 				}
 			})
 		})
+		r.status, r.bar = widget.NewLabel(""), widget.NewProgressBar()
+		r.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), v.g.Cancel)
+		r.progress = container.NewBorder(nil, nil, nil, r.cancel, container.NewVBox(r.status, r.bar))
+		r.progress.Hide()
 		r.download.Importance = widget.HighImportance
 		v.rows[i] = r
 		name := widget.NewLabelWithStyle(o.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		head := container.NewBorder(nil, nil, name, r.badge)
 		actions := container.NewBorder(nil, nil, nil, container.NewHBox(r.level, r.download), r.size)
-		v.cards.Add(widget.NewCard("", "", container.NewVBox(head, wrapped(o.Description), secondary(o.Details), actions)))
+		v.cards.Add(widget.NewCard("", "", container.NewVBox(head, wrapped(o.Description), secondary(o.Details), actions, r.progress)))
 	}
 	v.built = len(offers)
 	v.cards.Refresh()

@@ -20,6 +20,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"nibble/app/service"
+	"nibble/catalog/hub"
 )
 
 // TestGetModelFromWelcome opens "Get a model" from the welcome of an empty
@@ -54,17 +55,21 @@ func TestGetModelFromWelcome(t *testing.T) {
 }
 
 // TestGetModelDownloadsFromLibrary opens "Get a model" from the library
-// with a downloader wired: Download passes the model and its recommended
-// level (Q8_0: Qwen2.5 7B's 8 GB of memory are within 80 % of the 12 GB free).
+// with a downloader wired: Download passes the model and its level
+// (Q5_K_M: Qwen2.5 7B's Q8_0, which the advisor picks as 8 GB of memory are
+// within 80 % of the 12 GB free, is as good in use and larger), the card
+// shows the download's progress, and Cancel stops it without an error.
 func TestGetModelDownloadsFromLibrary(t *testing.T) {
 	s, w := newTestWindow(t, nil)
 	var mu sync.Mutex
 	var calls []string
-	s.download = func(ctx context.Context, m service.CuratedModel, level string) error {
+	s.download = func(ctx context.Context, m service.CuratedModel, level string, progress func(service.GetProgress)) error {
 		mu.Lock()
-		defer mu.Unlock()
 		calls = append(calls, m.ID+":"+level)
-		return nil
+		mu.Unlock()
+		progress(service.GetProgress{Download: hub.Progress{Done: 1 << 30, Total: 4 << 30, Speed: 10 << 20, Left: time.Minute}})
+		<-ctx.Done()
+		return ctx.Err()
 	}
 	s.showLibrary()
 	test.Tap(buttonNamed(t, w, "Get a model…"))
@@ -79,14 +84,33 @@ func TestGetModelDownloadsFromLibrary(t *testing.T) {
 			selects = append(selects, sel)
 		}
 	}
-	if len(selects) < 9 || selects[0].Selected != "Q8_0" {
-		t.Fatalf("the first model's level should be preselected as the advisor's Q8_0, got %d choices, the first %q", len(selects), selects[0].Selected)
+	if len(selects) < 9 || selects[0].Selected != "Q5_K_M" {
+		t.Fatalf("the first model's level should be preselected as Q5_K_M, got %d choices, the first %q", len(selects), selects[0].Selected)
 	}
 	test.Tap(downloads[0])
+	const status = "Downloading · 1.0 GB of 4.0 GB · 10 MB/s · about 1 minute left"
+	for deadline := time.Now().Add(time.Minute); !slices.Contains(labels(w), status); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q among %q", status, labels(w))
+		}
+		flush()
+	}
+	for _, b := range buttonsLabelled(onScreen(w), "Download") {
+		if !b.Disabled() {
+			t.Error("a Download button is enabled while a download runs")
+		}
+	}
+	test.Tap(buttonNamed(t, w, "Cancel"))
 	settle(t, s)
+	if len(w.Canvas().Overlays().List()) != 0 {
+		t.Error("Cancel showed a dialog; it should just stop, keeping what was downloaded")
+	}
+	if slices.Contains(labels(w), status) || len(buttonsLabelled(onScreen(w), "Download")) < 9 {
+		t.Error("the progress is still shown after Cancel, or the Download buttons did not come back")
+	}
 	mu.Lock()
 	defer mu.Unlock()
-	if want := []string{"qwen2.5-7b-instruct:Q8_0"}; !slices.Equal(calls, want) {
+	if want := []string{"qwen2.5-7b-instruct:Q5_K_M"}; !slices.Equal(calls, want) {
 		t.Errorf("downloader called with %v, want %v", calls, want)
 	}
 }
@@ -125,7 +149,7 @@ func TestDownloadCuratedOpensChat(t *testing.T) {
 
 	s, _ := newTestWindow(t, nil)
 	m := service.CuratedModel{Name: "Tiny", GGUFRepo: "org/tiny", Files: map[string]string{"Q8_0": "tiny-q8_0.gguf"}}
-	if err := s.downloadCurated(context.Background(), m, "Q8_0"); err != nil {
+	if err := s.downloadCurated(context.Background(), m, "Q8_0", nil); err != nil {
 		t.Fatal(err)
 	}
 	settle(t, s)
@@ -136,7 +160,7 @@ func TestDownloadCuratedOpensChat(t *testing.T) {
 	if err != nil || len(e.Variants) != 1 || !e.Variants[0].Owned || e.Variants[0].Level != "Q8_0" {
 		t.Errorf("the catalog holds %+v (%v), want the downloaded Q8_0 file as Nibble's", e.Variants, err)
 	}
-	if err := s.downloadCurated(context.Background(), m, "Q4_0"); err == nil {
+	if err := s.downloadCurated(context.Background(), m, "Q4_0", nil); err == nil {
 		t.Error("a level with no ready file was downloaded")
 	}
 }

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"fmt"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -30,7 +29,7 @@ type shell struct {
 	// download fetches a curated model at a level into the catalog and
 	// opens a chat with it (state.GetModel.Download): downloadCurated,
 	// which tests replace to play the hub.
-	download func(ctx context.Context, m service.CuratedModel, level string) error
+	download func(ctx context.Context, m service.CuratedModel, level string, progress func(service.GetProgress)) error
 }
 
 // newShell builds the frame in win over svc and shows the first screen: the
@@ -95,19 +94,15 @@ func (s *shell) startChat(m catalog.Model, v catalog.Variant) {
 	s.show("Chats", newChatViewFor(s, m, v))
 }
 
-// downloadCurated downloads curated model m's ready file at level from the
-// Hugging Face hub into the catalog (service.Download: resumable and
-// verified) and then opens a chat with it. It blocks: the Get a model
-// screen runs it in the background.
-func (s *shell) downloadCurated(ctx context.Context, m service.CuratedModel, level string) error {
-	file := m.Files[level]
-	if file == "" {
-		return fmt.Errorf("%s has no ready file at %s on the hub yet", m.Name, level)
-	}
-	e, err := s.svc.Download(ctx, m.GGUFRepo, file, nil)
+// downloadCurated gets curated model m at level into the catalog
+// (service.Get: downloaded, resumable and verified, or made on this
+// computer from the original weights) and then opens a chat with it. It
+// blocks: the Get a model screen runs it in the background.
+func (s *shell) downloadCurated(ctx context.Context, m service.CuratedModel, level string, progress func(service.GetProgress)) error {
+	model, v, err := s.svc.Get(ctx, m, level, progress)
 	if err != nil {
 		return err
 	}
-	fyne.Do(func() { s.startChat(e.Model, e.Variants[0]) })
+	fyne.Do(func() { s.startChat(model, v) })
 	return nil
 }

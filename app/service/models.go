@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/dustin/go-humanize"
+
 	"nibble/assets"
 	"nibble/engine/hw"
 	"nibble/engine/synth"
@@ -82,17 +84,40 @@ func Curated() ([]CuratedModel, error) {
 	return list.Models, nil
 }
 
-// Suggestion is one curated model with the advisor's verdict for a computer.
+// Suggestion is one curated model with the advisor's verdict for a computer
+// and the level to download.
 type Suggestion struct {
 	Model  CuratedModel
 	Advice advise.Advice
-	// Level is the recommended level's prediction; its Type is "" and its
-	// Verdict TooLarge when no level fits.
+	// Level is the prediction of the level to download (see Suggest); its
+	// Type is "" and its Verdict TooLarge when no level fits.
 	Level advise.Level
-	// File is the ready GGUF file of the recommended level in
-	// Model.GGUFRepo; "" when there is none and the model must be
-	// converted from Model.SafetensorsRepo.
+	// Reason says in one sentence why that level.
+	Reason string
+	// File is the ready GGUF file of Level in Model.GGUFRepo; "" when there
+	// is none and the level is made from Model.SafetensorsRepo.
 	File string
+}
+
+// smallerReadyLevel returns the smallest level of m smaller than rec that
+// runs well, has a ready file and the quality of rec in the advisor's words:
+// the advisor picks the best quality that runs well, often the 16-bit
+// original, but a download that is several times smaller and faster to
+// answer with no loss a person would notice serves better. False when
+// there is none.
+func smallerReadyLevel(m CuratedModel, a advise.Advice, rec advise.Level) (advise.Level, bool) {
+	var best advise.Level
+	found := false
+	for _, l := range a.Levels {
+		if m.Files[l.Type] == "" || l.Unavailable != "" || l.Verdict != advise.RunsWell ||
+			l.Quality != rec.Quality || l.FileBytes >= rec.FileBytes {
+			continue
+		}
+		if !found || l.FileBytes < best.FileBytes {
+			best, found = l, true
+		}
+	}
+	return best, found
 }
 
 // runsWellAtGoodLevel reports whether s belongs at the top of the list.
@@ -121,10 +146,15 @@ func Suggest(models []CuratedModel, r hw.Report) ([]Suggestion, error) {
 		if err != nil {
 			return nil, err
 		}
-		s := Suggestion{Model: m, Advice: a, Level: advise.Level{Prediction: advise.Prediction{Verdict: advise.TooLarge}}}
+		s := Suggestion{Model: m, Advice: a, Reason: a.Reason, Level: advise.Level{Prediction: advise.Prediction{Verdict: advise.TooLarge}}}
 		if i := slices.IndexFunc(a.Levels, func(l advise.Level) bool { return l.Type == a.Recommended }); a.Recommended != "" && i >= 0 {
 			s.Level = a.Levels[i]
-			s.File = m.Files[a.Recommended]
+			if l, ok := smallerReadyLevel(m, a, s.Level); ok {
+				s.Level = l
+				s.Reason = fmt.Sprintf("%s runs well on this computer (it needs about %s): a smaller download than %s "+
+					"that answers faster, with the same quality in use (%s).", l.Type, humanize.IBytes(l.MemoryBytes), a.Recommended, l.Quality)
+			}
+			s.File = m.Files[s.Level.Type]
 		}
 		out = append(out, s)
 	}

@@ -63,16 +63,22 @@ func TestSuggest(t *testing.T) {
 		order []string // ids, best first
 		tight []string // ids that only just fit
 		large []string // ids too large
+		// levels are some of the levels to download, by id: the smallest
+		// ready file as good in use as the advisor's pick (F16 or Q8_0 for
+		// small models), or the advisor's pick when no such file exists.
+		levels map[string]string
 	}{
 		{16, []string{"qwen2.5-7b-instruct", "mistral-7b-instruct-v0.3", "llama-3.2-3b-instruct", "qwen2.5-3b-instruct",
-			"smollm2-1.7b-instruct", "qwen2.5-1.5b-instruct", "llama-3.2-1b-instruct", "tinyllama-1.1b-chat", "qwen2.5-0.5b-instruct"}, nil, nil},
+			"smollm2-1.7b-instruct", "qwen2.5-1.5b-instruct", "llama-3.2-1b-instruct", "tinyllama-1.1b-chat", "qwen2.5-0.5b-instruct"}, nil, nil,
+			map[string]string{"qwen2.5-7b-instruct": "Q5_K_M", "tinyllama-1.1b-chat": "Q5_K_M", "qwen2.5-0.5b-instruct": "Q5_K_M"}},
 		{8, []string{"mistral-7b-instruct-v0.3", "llama-3.2-3b-instruct", "qwen2.5-3b-instruct",
 			"smollm2-1.7b-instruct", "qwen2.5-1.5b-instruct", "llama-3.2-1b-instruct", "tinyllama-1.1b-chat", "qwen2.5-0.5b-instruct",
-			"qwen2.5-7b-instruct"}, []string{"qwen2.5-7b-instruct"}, nil},
+			"qwen2.5-7b-instruct"}, []string{"qwen2.5-7b-instruct"}, nil,
+			map[string]string{"mistral-7b-instruct-v0.3": "Q3_K_M", "llama-3.2-3b-instruct": "Q5_K_M", "qwen2.5-7b-instruct": "Q3_K_M"}},
 		{3, []string{"qwen2.5-1.5b-instruct", "llama-3.2-1b-instruct", "tinyllama-1.1b-chat", "qwen2.5-0.5b-instruct",
 			"smollm2-1.7b-instruct", "qwen2.5-3b-instruct", "llama-3.2-3b-instruct", "mistral-7b-instruct-v0.3", "qwen2.5-7b-instruct"},
 			[]string{"smollm2-1.7b-instruct", "qwen2.5-3b-instruct", "llama-3.2-3b-instruct"},
-			[]string{"mistral-7b-instruct-v0.3", "qwen2.5-7b-instruct"}},
+			[]string{"mistral-7b-instruct-v0.3", "qwen2.5-7b-instruct"}, nil},
 	} {
 		r := hw.Report{OS: "linux", Arch: "amd64", RAM: hw.RAM{Total: tc.gb << 30, Available: tc.gb << 30 * 6 / 10}}
 		ss, err := Suggest(models, r)
@@ -92,11 +98,18 @@ func TestSuggest(t *testing.T) {
 			if s.Level.Verdict != want {
 				t.Errorf("%d GB: %s: %q at %s, want %q", tc.gb, s.Model.ID, s.Level.Verdict, s.Level.Type, want)
 			}
-			if s.Level.Type != s.Advice.Recommended {
-				t.Errorf("%d GB: %s: level %s is not the recommended %s", tc.gb, s.Model.ID, s.Level.Type, s.Advice.Recommended)
+			if want := tc.levels[s.Model.ID]; want != "" && s.Level.Type != want {
+				t.Errorf("%d GB: %s: level %s, want %s", tc.gb, s.Model.ID, s.Level.Type, want)
 			}
-			if s.File != s.Model.Files[s.Advice.Recommended] {
-				t.Errorf("%d GB: %s: file %q, the list has %q for %s", tc.gb, s.Model.ID, s.File, s.Model.Files[s.Advice.Recommended], s.Advice.Recommended)
+			if s.Level.Type != s.Advice.Recommended {
+				rec := s.Advice.Levels[slices.IndexFunc(s.Advice.Levels, func(l advise.Level) bool { return l.Type == s.Advice.Recommended })]
+				if s.File == "" || s.Level.Quality != rec.Quality || s.Level.FileBytes >= rec.FileBytes || s.Level.Verdict != advise.RunsWell {
+					t.Errorf("%d GB: %s: %s (file %q, %s) replaces the recommended %s (%s) but is not a smaller ready file of its quality that runs well",
+						tc.gb, s.Model.ID, s.Level.Type, s.File, s.Level.Quality, rec.Type, rec.Quality)
+				}
+			}
+			if s.File != s.Model.Files[s.Level.Type] {
+				t.Errorf("%d GB: %s: file %q, the list has %q for %s", tc.gb, s.Model.ID, s.File, s.Model.Files[s.Level.Type], s.Level.Type)
 			}
 		}
 		if !slices.Equal(got, tc.order) {

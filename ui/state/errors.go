@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"net/http"
+	"net/url"
 	"strings"
 	"syscall"
 
 	"nibble/app/service"
 	"nibble/catalog"
+	"nibble/catalog/hub"
 	"nibble/engine/gguf"
 	"nibble/engine/session"
 	"nibble/quant/hfconvert"
@@ -18,7 +21,11 @@ import (
 // happened, in one sentence, and what to do next. Errors it does not know
 // keep their own message, which names what failed.
 func Explain(err error) (what, next string) {
-	var convert *service.ConvertError
+	var (
+		convert *service.ConvertError
+		status  *hub.StatusError
+		network *url.Error
+	)
 	switch {
 	case err == nil:
 		return "", ""
@@ -41,6 +48,19 @@ func Explain(err error) (what, next string) {
 			"Close other apps and try again, or make a smaller version of it with \"Make it fit\"."
 	case errors.Is(err, catalog.ErrDamaged), errors.Is(err, catalog.ErrNewerSchema):
 		return "Nibble cannot open its catalog.", err.Error()
+	case errors.As(err, &status) && (status.Code == http.StatusUnauthorized || status.Code == http.StatusForbidden):
+		return "The makers of this model ask you to accept their terms before you download it.",
+			"Accept them on the model's page at huggingface.co, create an access token there, and give it to Nibble in Settings."
+	case errors.As(err, &status) && status.Code == http.StatusNotFound:
+		return "This file is no longer on Hugging Face.", "It may have been renamed or removed: choose another level or another model."
+	case errors.Is(err, hub.ErrChecksum):
+		return "The download was damaged on its way.", "Nibble deleted it. Download it again."
+	case errors.Is(err, hub.ErrNoSpace):
+		return "There is not enough free disk space for this model.",
+			"Free some space (delete files you no longer need, or models from the library) and try again; what was downloaded is kept. (" + err.Error() + ")"
+	case errors.As(err, &status) || errors.As(err, &network):
+		return "Nibble could not reach Hugging Face.",
+			"Check the internet connection and try again later: the download goes on from where it stopped. (" + err.Error() + ")"
 	case diskFull(err):
 		return "The disk is full.", "Free some space (delete files you no longer need, or models from the library) and try again."
 	case errors.As(err, &convert) && errors.Is(err, hfconvert.ErrUnsupportedArchitecture):

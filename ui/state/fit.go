@@ -381,14 +381,18 @@ func timeLeft(elapsed time.Duration, done, total float64) string {
 	case total > 0 && done >= total:
 		return "finishing…"
 	case done > 0 && elapsed >= 500*time.Millisecond:
-		d := time.Duration(float64(elapsed) * (total - done) / done)
-		if d < time.Second {
-			return "almost done"
-		}
-		now := time.Now()
-		return "about " + humanize.RelTime(now, now.Add(d), "left", "")
+		return leftWords(time.Duration(float64(elapsed) * (total - done) / done))
 	}
 	return "working out the time left…"
+}
+
+// leftWords puts a time left in words: "about 3 minutes left".
+func leftWords(d time.Duration) string {
+	if d < time.Second {
+		return "almost done"
+	}
+	now := time.Now()
+	return "about " + humanize.RelTime(now, now.Add(d), "left", "")
 }
 
 // Making returns the progress of the Make under way, if any.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"nibble/app/service"
 	"nibble/quant/advise"
@@ -18,17 +19,19 @@ import (
 type GetModel struct {
 	Changes
 	svc *service.Service
-	// Download fetches model at level into the catalog and returns when
-	// that is done, failed or ctx is cancelled. Set it before Get is
-	// called.
-	Download func(ctx context.Context, m service.CuratedModel, level string) error
+	// Download fetches model at level into the catalog, telling progress
+	// how it goes (service.Service.Get), and returns when that is done,
+	// failed or ctx is cancelled. Set it before Get is called.
+	Download func(ctx context.Context, m service.CuratedModel, level string, progress func(service.GetProgress)) error
 
-	mu      sync.Mutex
-	items   []service.Suggestion
-	chosen  []string // the level to download, by item
-	loadErr error
-	busy    int // the item being downloaded, -1 for none
-	getErr  error
+	mu       sync.Mutex
+	items    []service.Suggestion
+	chosen   []string // the level to download, by item
+	loadErr  error
+	busy     int // the item being downloaded, -1 for none
+	cancel   context.CancelFunc
+	progress GetProgress
+	getErr   error
 }
 
 // NewGetModel returns the screen's view model over svc, empty until Load.
@@ -48,7 +51,7 @@ func (g *GetModel) Load(ctx context.Context) error {
 	g.items = items
 	g.chosen = make([]string, len(items))
 	for i, s := range items {
-		g.chosen[i] = s.Advice.Recommended
+		g.chosen[i] = s.Level.Type
 	}
 	g.mu.Unlock()
 	g.changed()
@@ -82,11 +85,15 @@ func (g *GetModel) Offers() []Offer {
 		o := Offer{
 			Name: s.Model.Name, Description: s.Model.Description,
 			Details: ParameterWords(s.Model.Params) + " parameters · " + s.Model.License,
-			Level:   g.chosen[i], Badge: advise.TooLarge, Reason: s.Advice.Reason,
+			Level:   g.chosen[i], Badge: advise.TooLarge, Reason: s.Reason,
 		}
 		if l, ok := levelOf(s.Advice, o.Level); ok {
 			o.Badge = l.Verdict
 			o.Size = fmt.Sprintf("%s to download, needs about %s of memory", Bytes(l.FileBytes), Bytes(l.MemoryBytes))
+			if s.Model.Files[o.Level] == "" {
+				o.Size = fmt.Sprintf("Made on this computer from the original (about %s to download), needs about %s of memory",
+					Bytes(s.Model.Params*2), Bytes(l.MemoryBytes))
+			}
 		}
 		out[i] = o
 	}
@@ -102,16 +109,16 @@ func levelOf(a advise.Advice, name string) (advise.Level, bool) {
 	return a.Levels[i], true
 }
 
-// Levels returns the levels offer i can be downloaded at: those with a
-// ready file upstream, and the recommended one (made from the original
-// weights when it has none), largest first as the advisor lists them.
+// Levels returns the levels offer i can be got at, largest first as the
+// advisor lists them: every level the model's shape allows that fits this
+// computer. Those with no ready file upstream are made on this computer
+// from the original weights.
 func (g *GetModel) Levels(i int) []string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	s := g.items[i]
 	var out []string
-	for _, l := range s.Advice.Levels {
-		if _, ready := s.Model.Files[l.Type]; (ready || l.Type == s.Advice.Recommended) && l.Unavailable == "" {
+	for _, l := range g.items[i].Advice.Levels {
+		if l.Unavailable == "" && l.Verdict != advise.TooLarge {
 			out = append(out, l.Type)
 		}
 	}
@@ -131,8 +138,8 @@ func (g *GetModel) Choose(i int, level string) error {
 }
 
 // Get downloads offer i at its chosen level through Download, announcing
-// the start and the end; it blocks, so the view runs it in a goroutine.
-// One download runs at a time.
+// the start, its progress and the end; it blocks, so the view runs it in a
+// goroutine. One download runs at a time; Cancel stops it.
 func (g *GetModel) Get(ctx context.Context, i int) error {
 	g.mu.Lock()
 	if g.busy >= 0 {
@@ -143,24 +150,47 @@ func (g *GetModel) Get(ctx context.Context, i int) error {
 		g.mu.Unlock()
 		return errors.New("this model is too large for this computer")
 	}
-	g.busy, g.getErr = i, nil
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g.busy, g.cancel, g.getErr = i, cancel, nil
+	g.progress = GetProgress{since: time.Now()}
 	m, level := g.items[i].Model, g.chosen[i]
 	g.mu.Unlock()
 	g.changed()
 
-	err := g.Download(ctx, m, level)
+	err := g.Download(ctx, m, level, func(p service.GetProgress) {
+		g.mu.Lock()
+		if p.Phase != g.progress.Phase {
+			g.progress.since = time.Now()
+		}
+		g.progress.GetProgress = p
+		g.progress.Elapsed = time.Since(g.progress.since)
+		g.mu.Unlock()
+		g.changed()
+	})
 	g.mu.Lock()
-	g.busy, g.getErr = -1, err
+	g.busy, g.cancel, g.getErr = -1, nil, err
 	g.mu.Unlock()
 	g.changed()
 	return err
 }
 
-// Downloading returns the offer being downloaded, -1 for none.
-func (g *GetModel) Downloading() int {
+// Cancel stops the download under way, if any; what was downloaded is kept
+// and the next Get of the same model resumes from it.
+func (g *GetModel) Cancel() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.busy
+	if g.cancel != nil {
+		g.cancel()
+	}
+}
+
+// Downloading returns the offer being downloaded, -1 for none, and how far
+// it has come.
+func (g *GetModel) Downloading() (int, GetProgress) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.busy, g.progress
 }
 
 // GetErr is the last Get's error, nil if it succeeded or none ran.
@@ -168,4 +198,43 @@ func (g *GetModel) GetErr() error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.getErr
+}
+
+// GetProgress is how far a Get has come.
+type GetProgress struct {
+	service.GetProgress
+	Elapsed time.Duration // since the phase began
+	since   time.Time
+}
+
+// Text puts the progress in words: "Downloading · 120 MB of 400 MB · 5.2
+// MB/s · about 1 minute left", then, for a model made on this computer,
+// the conversion's and the making's own words.
+func (p GetProgress) Text() string {
+	switch p.Phase {
+	case service.Converting:
+		return convertText("Converting the original for Nibble…", p.Convert, p.Elapsed)
+	case service.Making:
+		return MakeProgress{VariantProgress: p.Make, Elapsed: p.Elapsed}.Text()
+	}
+	d := p.Download
+	if d.Total == 0 {
+		return "Connecting…"
+	}
+	text := fmt.Sprintf("Downloading · %s of %s", Bytes(uint64(d.Done)), Bytes(uint64(d.Total)))
+	if d.Speed > 0 && d.Left > 0 {
+		return text + fmt.Sprintf(" · %s/s · %s", Bytes(uint64(d.Speed)), leftWords(d.Left))
+	}
+	return text + " · " + timeLeft(p.Elapsed, float64(d.Done), float64(d.Total))
+}
+
+// Fraction is the share of the phase done, 0..1.
+func (p GetProgress) Fraction() float64 {
+	switch p.Phase {
+	case service.Converting:
+		return fraction(float64(p.Convert.BytesDone), float64(p.Convert.BytesTotal))
+	case service.Making:
+		return MakeProgress{VariantProgress: p.Make}.Fraction()
+	}
+	return fraction(float64(p.Download.Done), float64(p.Download.Total))
 }

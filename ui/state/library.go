@@ -298,13 +298,19 @@ func (p AddProgress) Text() string {
 	if !p.Converting {
 		return "Adding " + p.Current + "…"
 	}
-	text := "Converting " + p.Current + " for Nibble…"
-	if c := p.Convert; c.Tensors > 0 {
-		text += fmt.Sprintf(" part %d of %d · %s of %s · %s", min(c.Tensor+1, c.Tensors), c.Tensors,
-			Bytes(uint64(c.BytesDone)), Bytes(uint64(c.BytesTotal)),
-			timeLeft(p.Elapsed, float64(c.BytesDone), float64(c.BytesTotal)))
+	return convertText("Converting "+p.Current+" for Nibble…", p.Convert, p.Elapsed)
+}
+
+// convertText puts a conversion's progress in words after what: "what part
+// 12 of 57 · 300 MB of 2.4 GB · about 1 minute left", what alone before it
+// has begun.
+func convertText(what string, c hfconvert.Progress, elapsed time.Duration) string {
+	if c.Tensors == 0 {
+		return what
 	}
-	return text
+	return what + fmt.Sprintf(" part %d of %d · %s of %s · %s", min(c.Tensor+1, c.Tensors), c.Tensors,
+		Bytes(uint64(c.BytesDone)), Bytes(uint64(c.BytesTotal)),
+		timeLeft(elapsed, float64(c.BytesDone), float64(c.BytesTotal)))
 }
 
 // Fraction is the share of the Add done, 0..1: of the conversion while a
