@@ -14,10 +14,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/dustin/go-humanize"
+
+	"nibble/engine/hw"
 )
 
 // ErrChecksum is returned, wrapped, when a downloaded file's SHA-256 differs
@@ -44,18 +45,52 @@ type Progress struct {
 // (".NAME.tmp-*") kept by catalog.Reconcile so that it can resume.
 func PartName(name string) string { return "." + name + ".part" }
 
+// partPath is where a download of file into dir keeps its bytes until done.
+func partPath(dir, file string) string { return filepath.Join(dir, PartName(path.Base(file))) }
+
+// Partial tells how many bytes of file an interrupted Download into dir has
+// kept (in dir/PartName(BASE)), for offering to resume it: the next Download
+// of file into dir starts from there. It is 0, with a nil error, when there
+// is no partial download.
+func Partial(dir, file string) (int64, error) {
+	st, err := os.Stat(partPath(dir, file))
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("look for a partial download of %s: %w", file, err)
+	}
+	return st.Size(), nil
+}
+
+// Discard deletes what an interrupted Download of file into dir has kept, so
+// that the next one starts from 0 and the disk gets the room back. No
+// partial download is not an error. It must not run during a Download of the
+// same file into dir.
+func Discard(dir, file string) error {
+	err := os.Remove(partPath(dir, file))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("discard the partial download of %s: %w", file, err)
+	}
+	return nil
+}
+
 // Download fetches file of repo into dir (created if needed) and returns the
 // path of the complete, verified file there: dir/BASE, BASE being file's
 // last path element. If that file already exists with the hub's size and
 // checksum, it is returned as it is; a different file there is an error.
 //
-// The bytes go to dir/PartName(BASE) first. Download resumes from it when an
-// earlier call was interrupted (re-reading it for the checksum) and, within
-// one call, after a dropped connection or a 5xx answer: Client.Attempts tries
-// in a row without progress, waiting Client.Backoff, then twice as long,
-// between them. A server that ignores the Range request sends the whole file
-// again and the download restarts from 0. When ctx ends, Download stops and
-// keeps the partial file for a later call.
+// The bytes go to dir/PartName(BASE) first (see Partial and Discard).
+// Download resumes from it when an earlier call was interrupted (re-reading
+// it for the checksum) and, within one call, after a try that failed for
+// now: a dropped connection, a server silent for Client.Stall, a 5xx or 429
+// answer. It makes Client.Attempts tries in a row without progress, waiting
+// Client.Backoff, then twice as long, between them, or longer when a busy
+// server says so (Retry-After). A server that ignores the Range request sends
+// the whole file again and the download restarts from 0. Other answers
+// (401, 403, 404: a StatusError) are not tried again. When ctx ends,
+// Download stops, returning ctx's error, and keeps the partial file for a
+// later call.
 //
 // Before starting it checks that the disk has room for the bytes still to
 // come (ErrNoSpace). If the disk fills up anyway, it stops with ErrNoSpace
@@ -76,15 +111,14 @@ func (c *Client) Download(ctx context.Context, repo, file, dir string, progress 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("download %s: %w", file, err)
 	}
-	base := path.Base(file)
-	final := filepath.Join(dir, base)
+	final := filepath.Join(dir, path.Base(file))
 	if _, err := os.Stat(final); err == nil {
 		if err := verify(final, info); err != nil {
 			return "", fmt.Errorf("download %s: %s is in the way: %w", file, final, err)
 		}
 		return final, nil
 	}
-	part := filepath.Join(dir, PartName(base))
+	part := partPath(dir, file)
 	d := &download{c: c, info: info, progress: progress, hash: sha256.New()}
 	if err := d.open(part); err != nil {
 		return "", fmt.Errorf("download %s: %w", file, err)
@@ -170,42 +204,33 @@ func (d *download) run(ctx context.Context, dir string) error {
 	}
 	d.start = time.Now()
 	d.report()
-	wait := d.c.Backoff
-	for failures := 0; d.done < d.info.Size; {
+	r := d.c.retrier()
+	for d.done < d.info.Size {
 		before := d.done
 		err := d.fetch(ctx)
 		if err == nil {
 			continue
 		}
-		if ctx.Err() != nil {
-			return ctx.Err()
+		if d.done > before {
+			r.progress()
 		}
-		var we *writeError
-		if errors.As(err, &we) || !errorsIsTemporary(err) {
+		if err := r.pause(ctx, err); err != nil {
 			return err
 		}
-		if d.done > before { // progress: this is a new run of failures
-			failures, wait = 0, d.c.Backoff
-		}
-		failures++
-		if failures >= d.c.Attempts {
-			return fmt.Errorf("gave up after %d tries: %w", failures, err)
-		}
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		wait *= 2
 	}
-	return d.f.Sync()
+	if err := d.f.Sync(); err != nil {
+		return &writeError{err} // the file system may find the disk full only now
+	}
+	return nil
 }
 
 // fetch asks for the bytes from d.done on and appends what comes to the
 // partial file, until the end or an error.
 func (d *download) fetch(ctx context.Context) error {
+	w := d.c.watch(ctx)
+	defer w.stop()
 	u := d.c.resolveURL(d.info.Repo, d.info.Name)
-	req, err := d.c.newRequest(ctx, http.MethodGet, u)
+	req, err := d.c.newRequest(w.ctx, http.MethodGet, u)
 	if err != nil {
 		return err
 	}
@@ -213,11 +238,12 @@ func (d *download) fetch(ctx context.Context) error {
 		// Go's client keeps this header when the hub redirects to its CDN.
 		req.Header.Set("Range", "bytes="+strconv.FormatInt(d.done, 10)+"-")
 	}
-	resp, err := d.c.HTTP.Do(req)
+	resp, err := d.c.do(req, true)
 	if err != nil {
-		return err
+		return w.err(err)
 	}
 	defer resp.Body.Close()
+	w.alive()
 	switch resp.StatusCode {
 	case http.StatusPartialContent:
 		if start, ok := rangeStart(resp.Header.Get("Content-Range")); !ok || start != d.done {
@@ -234,11 +260,12 @@ func (d *download) fetch(ctx context.Context) error {
 			}
 		}
 	default:
-		return &StatusError{URL: resp.Request.URL.Redacted(), Code: resp.StatusCode}
+		return newStatusError(resp)
 	}
+	body := w.body(resp.Body)
 	buf := make([]byte, 256<<10)
 	for {
-		n, rerr := resp.Body.Read(buf)
+		n, rerr := body.Read(buf)
 		if n > 0 {
 			if d.done+int64(n) > d.info.Size {
 				return fmt.Errorf("the server sent more than the file's %d bytes", d.info.Size)
@@ -260,7 +287,7 @@ func (d *download) fetch(ctx context.Context) error {
 			return nil
 		}
 		if rerr != nil {
-			return rerr
+			return w.err(rerr)
 		}
 	}
 }
@@ -328,14 +355,14 @@ func verify(name string, info File) error {
 type writeError struct{ err error }
 
 func (e *writeError) Error() string {
-	if errors.Is(e.err, syscall.ENOSPC) {
+	if hw.DiskFull(e.err) {
 		return fmt.Sprintf("%v: the disk is full; the part downloaded is kept, make room and try again to resume (%v)", ErrNoSpace, e.err)
 	}
 	return "write the download: " + e.err.Error()
 }
 
 func (e *writeError) Unwrap() []error {
-	if errors.Is(e.err, syscall.ENOSPC) {
+	if hw.DiskFull(e.err) {
 		return []error{ErrNoSpace, e.err}
 	}
 	return []error{e.err}

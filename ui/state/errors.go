@@ -7,12 +7,12 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"syscall"
 
 	"nibble/app/service"
 	"nibble/catalog"
 	"nibble/catalog/hub"
 	"nibble/engine/gguf"
+	"nibble/engine/hw"
 	"nibble/engine/session"
 	"nibble/quant/hfconvert"
 )
@@ -77,9 +77,13 @@ func Explain(err error) (what, next string) {
 	return "Something went wrong.", Capitalize(err.Error()) + "."
 }
 
-// diskFull tells whether err says the disk is full, on any system.
+// diskFull tells whether err says the disk is full, on any system. The
+// message is read too because bbolt flattens the error of growing the
+// catalog's file with %s ("file resize error: truncate ...: no space left on
+// device"; Windows says "There is not enough space on the disk."), which
+// leaves no error value for hw.DiskFull to find.
 func diskFull(err error) bool {
-	if errors.Is(err, syscall.ENOSPC) {
+	if hw.DiskFull(err) {
 		return true
 	}
 	msg := strings.ToLower(err.Error())

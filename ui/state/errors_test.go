@@ -2,7 +2,9 @@ package state
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"strings"
 	"syscall"
@@ -26,7 +28,11 @@ func TestExplain(t *testing.T) {
 		{fmt.Errorf("download x: %w", &url.Error{Op: "Get", URL: "u", Err: syscall.ECONNREFUSED}), "could not reach Hugging Face", "internet connection"},
 		{fmt.Errorf("download x: %w", fmt.Errorf("%w: got sha256 a", hub.ErrChecksum)), "damaged", "again"},
 		{fmt.Errorf("download x: %w", fmt.Errorf("%w: x needs 2 GiB more", hub.ErrNoSpace)), "not enough free disk space", "needs 2 GiB more"},
-		{fmt.Errorf("write: %w", syscall.ENOSPC), "The disk is full.", "Free some space"},
+		{fmt.Errorf("download m.gguf: %w", &fs.PathError{Op: "write", Path: "m.gguf", Err: syscall.ENOSPC}), "The disk is full.", "Free some space"},
+		// bbolt flattens the error of growing the catalog's file.
+		{errors.New("add model: file resize error: truncate catalog.db: no space left on device"), "The disk is full.", ""},
+		{errors.New("add model: mmap allocate error: truncate: There is not enough space on the disk."), "The disk is full.", ""},
+		{&fs.PathError{Op: "write", Path: "m.gguf", Err: syscall.EIO}, "Something went wrong.", "Write m.gguf"},
 		{fmt.Errorf("import: %w", catalog.ErrExists), "already in your library", "Find it"},
 		{fmt.Errorf("get: %w", context.Canceled), "Cancelled.", ""},
 		{fmt.Errorf("something odd"), "Something went wrong.", "Something odd."},
