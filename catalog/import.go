@@ -387,7 +387,7 @@ func isTemp(name string) bool {
 
 // fileNameFor is the file name Nibble gives its copy of a variant of m.
 func fileNameFor(m Model, level string) string {
-	name := nameOf(m.DisplayName)
+	name := NameOf(m.DisplayName)
 	if level != "" {
 		name += "-" + level
 	}

@@ -153,7 +153,7 @@ func modelFor(tx *bolt.Tx, m Model) (Model, error) {
 	if err != nil {
 		return Model{}, err
 	}
-	base := nameOf(m.DisplayName)
+	base := NameOf(m.DisplayName)
 	taken := map[string]bool{}
 	for _, have := range models {
 		if have.Name == base && have.Architecture == m.Architecture && have.Parameters == m.Parameters {
@@ -169,9 +169,10 @@ func modelFor(tx *bolt.Tx, m Model) (Model, error) {
 	return m, put(b, key(m.ID), m)
 }
 
-// nameOf turns a display name into a model name: lower case, letters,
+// NameOf is the name (Model.Name) the catalog gives a model whose display
+// name is display, unless another model has it: lower case, letters,
 // digits, '.' and '_' kept, every other run of characters one '-'.
-func nameOf(display string) string {
+func NameOf(display string) string {
 	var b strings.Builder
 	dash := false
 	for _, r := range strings.ToLower(display) {

@@ -48,19 +48,33 @@ func IsModelFolder(dir string) bool {
 // Errors of the conversion are a *ConvertError (wrapping, for an
 // architecture it cannot convert, hfconvert.ErrUnsupportedArchitecture).
 func (s *Service) ConvertFolder(ctx context.Context, dir string, progress func(hfconvert.Progress)) (catalog.Import, error) {
-	out, err := s.Catalog.NewFilePath(catalog.Model{DisplayName: filepath.Base(filepath.Clean(dir))}, hfconvert.DefaultType)
+	im, err := s.convert(ctx, dir, "", hfconvert.DefaultType, progress)
 	if err != nil {
 		return catalog.Import{}, err
 	}
-	if _, err := hfconvert.Convert(ctx, dir, out, hfconvert.Options{Progress: progress}); err != nil {
-		if ctx.Err() != nil {
-			return catalog.Import{}, ctx.Err()
-		}
-		return catalog.Import{}, &ConvertError{Err: err}
-	}
-	im, err := s.adopt(ctx, out, catalog.ImportOptions{})
-	if err != nil {
-		return catalog.Import{}, fmt.Errorf("adding the converted model to the catalog: %w", err)
-	}
 	return *im, nil
+}
+
+// convert is ConvertFolder to float type typ (F32, F16 or BF16), with name
+// as the model's display name in the catalog ("": general.name).
+func (s *Service) convert(ctx context.Context, dir, name, typ string, progress func(hfconvert.Progress)) (*catalog.Import, error) {
+	fileName := name
+	if fileName == "" {
+		fileName = filepath.Base(filepath.Clean(dir))
+	}
+	out, err := s.Catalog.NewFilePath(catalog.Model{DisplayName: fileName}, typ)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := hfconvert.Convert(ctx, dir, out, hfconvert.Options{Type: typ, Progress: progress}); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, &ConvertError{Err: err}
+	}
+	im, err := s.adopt(ctx, out, catalog.ImportOptions{Name: name})
+	if err != nil {
+		return nil, fmt.Errorf("adding the converted model to the catalog: %w", err)
+	}
+	return im, nil
 }

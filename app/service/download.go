@@ -24,7 +24,7 @@ func (s *Service) Download(ctx context.Context, repo, file string, progress func
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return catalog.Entry{}, err
 	}
-	path, err := hub.New(os.Getenv("HF_TOKEN")).Download(ctx, repo, file, dir, progress)
+	path, err := s.hubClient().Download(ctx, repo, file, dir, progress)
 	if err != nil {
 		return catalog.Entry{}, err
 	}
@@ -39,4 +39,14 @@ func (s *Service) Download(ctx context.Context, repo, file string, progress func
 		return catalog.Entry{}, err
 	}
 	return catalog.Entry{Model: im.Model, Variants: []catalog.Variant{im.Variant}}, nil
+}
+
+// hubClient returns a client of the Hugging Face hub that sends the user's
+// access token (HF_TOKEN), for gated repos.
+func (s *Service) hubClient() *hub.Client {
+	c := hub.New(os.Getenv("HF_TOKEN"))
+	if s.freeSpace != nil {
+		c.FreeSpace = s.freeSpace
+	}
+	return c
 }

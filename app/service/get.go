@@ -2,10 +2,14 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 
 	"nibble/catalog"
 	"nibble/catalog/hub"
+	"nibble/quant"
+	"nibble/quant/advise"
 	"nibble/quant/hfconvert"
 )
 
@@ -21,39 +25,152 @@ const (
 	Making
 )
 
-// GetProgress is how far Get has come. Only the field of the current Phase
-// is meaningful.
+// GetProgress is how far Get has come. Only the fields of the current
+// Phase are meaningful.
 type GetProgress struct {
 	Phase GetPhase
 	// Download counts the bytes of all the files Get downloads together:
-	// Done includes what an earlier, interrupted Get had fetched.
+	// Done includes what an earlier, interrupted Get had fetched, and Speed
+	// and Left are over what this Get fetched.
 	Download hub.Progress
-	Convert  hfconvert.Progress
-	Make     VariantProgress
+	// File is the name in its repo of the file being downloaded.
+	File    string
+	Convert hfconvert.Progress
+	Make    VariantProgress
 }
 
 // Get fetches curated model m at level into the catalog and returns the
-// variant to chat with. When m.Files has a ready GGUF file at level it is
-// downloaded from m.GGUFRepo (Download); otherwise Get downloads the
-// original weights from m.SafetensorsRepo, converts them (ConvertFolder)
-// and makes the level from them (MakeVariant).
+// variant to chat with. A level the catalog already has for m (found by
+// its name, catalog.NameOf(m.Name)) is returned as it is. When m.Files has
+// a ready GGUF file at level it is downloaded from m.GGUFRepo (Download).
+// Otherwise Get makes the level (MakeVariant) from m's unquantized variant
+// in the catalog, after getting that variant first if there is none: it
+// downloads the original weights from m.SafetensorsRepo into a hidden
+// folder of the models folder, converts them (as ConvertFolder does, named
+// m.Name) and deletes the folder. The catalog then holds the unquantized
+// model, which later levels, Make it fit and the quality check start from,
+// and the level. A float level (F16, BF16, F32) is the conversion itself.
+//
+// Before downloading, Get checks that the disk has room for the whole
+// work: the downloads still missing, the converted file and the level's
+// (their sizes predicted from m's shape); if not, the error wraps
+// hub.ErrNoSpace and says how much is needed and free.
 //
 // Downloads resume: a Get cancelled or failed part way keeps what it
-// fetched, and the next Get of the same model goes on from there. progress,
-// if not nil, is called from Get's goroutine (and the quantizer's, never
-// concurrently) as the work advances. Get blocks for as long as the
-// download and the conversion take: call it from a goroutine.
+// fetched (the download folder is kept until a conversion succeeds), and
+// the next Get of the same model goes on from there; two Gets of one model
+// at once are not supported. progress, if not nil, is called from Get's
+// goroutine (and the quantizer's, never concurrently) as the work advances.
+// Get blocks for as long as the download and the conversion take: call it
+// from a goroutine.
 func (s *Service) Get(ctx context.Context, m CuratedModel, level string, progress func(GetProgress)) (catalog.Model, catalog.Variant, error) {
 	if progress == nil {
 		progress = func(GetProgress) {}
 	}
-	file := m.Files[level]
-	if file == "" {
-		return catalog.Model{}, catalog.Variant{}, fmt.Errorf("%s has no ready file at %s on the hub yet", m.Name, level)
-	}
-	e, err := s.Download(ctx, m.GGUFRepo, file, func(p hub.Progress) { progress(GetProgress{Phase: Downloading, Download: p}) })
+	mix, err := quant.LookupMix(level)
 	if err != nil {
 		return catalog.Model{}, catalog.Variant{}, err
 	}
-	return e.Model, e.Variants[0], nil
+	level = mix.Name
+	e, err := s.curatedEntry(m)
+	if err != nil {
+		return catalog.Model{}, catalog.Variant{}, err
+	}
+	if i := slices.IndexFunc(e.Variants, func(v catalog.Variant) bool { return v.Level == level && !v.Missing }); i >= 0 {
+		return e.Model, e.Variants[i], nil
+	}
+	if file := m.Files[level]; file != "" {
+		e, err := s.Download(ctx, m.GGUFRepo, file, func(p hub.Progress) {
+			progress(GetProgress{Phase: Downloading, File: file, Download: p})
+		})
+		if err != nil {
+			return catalog.Model{}, catalog.Variant{}, err
+		}
+		return e.Model, e.Variants[0], nil
+	}
+	return s.makeLevel(ctx, m, level, e, progress)
+}
+
+// curatedEntry returns the catalog's entry of curated model m, with no
+// variants when there is none.
+func (s *Service) curatedEntry(m CuratedModel) (catalog.Entry, error) {
+	e, err := s.Catalog.Lookup(catalog.NameOf(m.Name))
+	if errors.Is(err, catalog.ErrNotFound) || err == nil && e.Model.Architecture != m.Arch {
+		return catalog.Entry{}, nil // none, or another model that has the name
+	}
+	return e, err
+}
+
+// makeLevel is Get for a level with no ready file: MakeVariant from the
+// unquantized variant of e, m's entry, which is converted from the
+// original weights first if e has none or level is a float type.
+func (s *Service) makeLevel(ctx context.Context, m CuratedModel, level string, e catalog.Entry, progress func(GetProgress)) (catalog.Model, catalog.Variant, error) {
+	models, err := s.Catalog.ModelsDir()
+	if err != nil {
+		return catalog.Model{}, catalog.Variant{}, err
+	}
+	dir, err := downloadDir(models, m.SafetensorsRepo)
+	if err != nil {
+		return catalog.Model{}, catalog.Variant{}, err
+	}
+	g := &getting{s: s, hub: s.hubClient(), m: m, level: level, models: models, dir: dir, progress: progress}
+	var levelBytes uint64 // the level's file, unless it is the conversion
+	if !Unquantized(level) {
+		if levelBytes, err = fileBytes(m, level); err != nil {
+			return catalog.Model{}, catalog.Variant{}, err
+		}
+	}
+
+	model, source := e.Model, catalog.Variant{}
+	if len(e.Variants) > 0 {
+		source = BestSource(e.Variants)
+	}
+	if haveOriginal := !source.Missing && Unquantized(source.Level); haveOriginal && !Unquantized(level) {
+		removeDownload(dir) // what an earlier Get left, needed no more
+		if err := g.checkSpace(ctx, levelBytes); err != nil {
+			return catalog.Model{}, catalog.Variant{}, err
+		}
+	} else {
+		typ := hfconvert.DefaultType
+		if Unquantized(level) {
+			typ = level
+		}
+		im, err := g.convertOriginal(ctx, typ, levelBytes)
+		if err != nil {
+			return catalog.Model{}, catalog.Variant{}, err
+		}
+		if Unquantized(level) {
+			return im.Model, im.Variant, nil
+		}
+		model, source = im.Model, im.Variant
+	}
+	v, _, err := s.MakeVariant(ctx, source, level, func(p VariantProgress) {
+		progress(GetProgress{Phase: Making, Make: p})
+	})
+	if err != nil {
+		return catalog.Model{}, catalog.Variant{}, err
+	}
+	return model, v, nil
+}
+
+// fileBytes predicts the size of m's GGUF file at level from its shape
+// (advise.FromShape); a level that cannot be made of m's tensors is an
+// error.
+func fileBytes(m CuratedModel, level string) (uint64, error) {
+	shape, err := m.Shape()
+	if err != nil {
+		return 0, err
+	}
+	am, err := advise.FromShape(shape, 0)
+	if err != nil {
+		return 0, fmt.Errorf("model %s: %w", m.ID, err)
+	}
+	if why := am.Unavailable[level]; why != "" {
+		return 0, fmt.Errorf("%s cannot be made at %s: %s", m.Name, level, why)
+	}
+	i := slices.IndexFunc(quant.Mixes(), func(mix quant.Mix) bool { return mix.Name == level })
+	if i < 0 {
+		return 0, fmt.Errorf("%s is not a level Nibble makes", level)
+	}
+	return am.Levels[i].FileBytes, nil
 }

@@ -18,6 +18,10 @@ type Service struct {
 	hwOnce  sync.Once
 	hwReady hw.Report
 
+	// freeSpace, if not nil, replaces the hub client's FreeSpace: tests
+	// imitate a full disk with it.
+	freeSpace func(ctx context.Context, dir string) (uint64, error)
+
 	chatMu sync.Mutex
 	chat   *chatModel // the model open for chats, or nil (see ChatModel)
 }

@@ -49,7 +49,7 @@ func OpenModel(dir string) (*Model, error) {
 	}
 	slices.Sort(parts)
 
-	weightMap, err := readIndex(dir)
+	weightMap, err := ReadIndex(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -95,8 +95,9 @@ func OpenModel(dir string) (*Model, error) {
 	return m, nil
 }
 
-// readIndex returns the weight_map of dir's IndexFile, nil if there is none.
-func readIndex(dir string) (map[string]string, error) {
+// ReadIndex returns the weight_map of dir's IndexFile (tensor name → shard
+// file name), nil if there is none.
+func ReadIndex(dir string) (map[string]string, error) {
 	b, err := os.ReadFile(filepath.Join(dir, IndexFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
