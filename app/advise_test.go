@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/zalando/go-keyring"
+
 	"nibble/engine/gguf"
 	"nibble/engine/hw"
 	"nibble/engine/refdata"
@@ -41,6 +43,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	os.Setenv("NIBBLE_HOME", home)
+	// Nor the keyring, which pull reads for the access token: an
+	// in-memory one answers.
+	keyring.MockInit()
 	code := m.Run()
 	os.RemoveAll(home)
 	os.Exit(code)

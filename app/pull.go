@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 
 	"github.com/dustin/go-humanize"
 
+	"nibble/app/service"
 	"nibble/catalog"
 	"nibble/catalog/hub"
 )
@@ -30,8 +30,14 @@ The download is checked against the SHA-256 the hub publishes before it is
 put in place. An interrupted download (Ctrl-C, a lost connection) resumes
 where it stopped when the same command is run again.
 
+Gated repos (whose makers ask you to accept their terms on huggingface.co
+first) and private ones need an access token: the one saved in Nibble's
+Settings, else the one 'huggingface-cli login' saved. HF_TOKEN, when set,
+comes before both.
+
 Environment: HF_ENDPOINT, the hub's address (default https://huggingface.co);
-HF_TOKEN, an access token for gated or private repos; HTTPS_PROXY.
+HF_TOKEN, an access token; HF_TOKEN_PATH or HF_HOME, where huggingface-cli
+keeps its token; HTTPS_PROXY.
 `
 
 // defaultPullLevel is taken when the repo has several files and none is
@@ -52,7 +58,11 @@ func runPull(ctx context.Context, ref string, stdout, stderr io.Writer) error {
 	if strings.Count(repo, "/") != 1 {
 		return fmt.Errorf("nibble pull: %q is not a Hugging Face repo (OWNER/NAME)", repo)
 	}
-	client := hub.New(os.Getenv("HF_TOKEN"))
+	dir, token, err := pullSettings(stderr)
+	if err != nil {
+		return err
+	}
+	client := hub.New(token)
 	file := want
 	if !strings.HasSuffix(strings.ToLower(want), ".gguf") {
 		names, err := client.Files(ctx, repo)
@@ -64,10 +74,6 @@ func runPull(ctx context.Context, ref string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	dir, err := modelsDir(stderr)
-	if err != nil {
-		return err
-	}
 	fmt.Fprintf(stderr, "pulling %s from %s\n", file, repo)
 	bar := newProgressBar(stderr)
 	path, err := client.Download(ctx, repo, file, dir, func(p hub.Progress) {
@@ -86,16 +92,19 @@ func runPull(ctx context.Context, ref string, stdout, stderr io.Writer) error {
 	return err
 }
 
-// modelsDir is the catalog's models folder. The catalog is not kept open
-// during the download: the window may open it meanwhile, and its Reconcile
-// leaves the partial file alone.
-func modelsDir(stderr io.Writer) (string, error) {
+// pullSettings returns the catalog's models folder and the access token for
+// the hub (service.HubToken, as the window takes it). The catalog is not
+// kept open during the download: the window may open it meanwhile, and its
+// Reconcile leaves the partial file alone.
+func pullSettings(stderr io.Writer) (dir, token string, err error) {
 	c, err := openCatalog(stderr)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	defer c.Close()
-	return c.ModelsDir()
+	token, _ = service.New(c, nil).HubToken()
+	dir, err = c.ModelsDir()
+	return dir, token, err
 }
 
 // pickGGUF chooses the .gguf file of a repo at level, or the default one when

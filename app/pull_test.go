@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,6 +15,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zalando/go-keyring"
+
+	"nibble/app/service"
 )
 
 func TestPullCommand(t *testing.T) {
@@ -98,6 +104,84 @@ func TestPullCommand(t *testing.T) {
 		if _, _, err := run(t, "pull", tt.ref); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("pull %s: error %v, want %q", tt.ref, err, tt.want)
 		}
+	}
+}
+
+// TestPullGatedRepo: pull sends the access token the window saved (in the
+// keychain, or in the catalog when there is none), else huggingface-cli's,
+// with HF_TOKEN before them; without one a gated repo is refused.
+func TestPullGatedRepo(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "gated-Q8_0.gguf")
+	writeTestModel(t, src, "Gated Model", 7)
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer hf_right" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		if r.URL.Path != "/org/gated/resolve/main/gated-Q8_0.gguf" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("X-Linked-Etag", `"`+hex.EncodeToString(sum[:])+`"`)
+		w.Header().Set("X-Linked-Size", strconv.Itoa(len(data)))
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(data))
+	}))
+	defer srv.Close()
+	t.Setenv("HF_ENDPOINT", srv.URL)
+
+	for _, tc := range []struct {
+		name                    string
+		keyring                 error // nil: a working keyring
+		saved, cliFile, hfToken string
+		wantErr                 string // "": pulled
+	}{
+		{name: "no token", wantErr: "access denied (401)"},
+		{name: "saved in the keychain", saved: "hf_right"},
+		{name: "saved in the catalog", keyring: errors.New("no Secret Service"), saved: "hf_right"},
+		{name: "huggingface-cli's", cliFile: "hf_right\n"},
+		{name: "HF_TOKEN first", hfToken: "hf_wrong", saved: "hf_right", cliFile: "hf_right", wantErr: "access denied (401)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			catalogHome(t)
+			t.Setenv("HF_TOKEN", tc.hfToken)
+			cli := filepath.Join(t.TempDir(), "token")
+			t.Setenv("HF_TOKEN_PATH", cli)
+			if tc.cliFile != "" {
+				if err := os.WriteFile(cli, []byte(tc.cliFile), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			keyring.MockInit()
+			if tc.keyring != nil {
+				keyring.MockInitWithError(tc.keyring)
+			}
+			if tc.saved != "" {
+				c, err := openCatalog(io.Discard)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = service.New(c, nil).SetHubToken(tc.saved)
+				c.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+
+			stdout, stderr, err := run(t, "pull", "org/gated:gated-Q8_0.gguf")
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Errorf("pull: %v\n%s", err, stderr)
+			case tc.wantErr == "" && !strings.Contains(stdout, "Q8_0"):
+				t.Errorf("pull: the model is not in the output:\n%s", stdout)
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Errorf("pull: error %v, want %q", err, tc.wantErr)
+			}
+		})
 	}
 }
 

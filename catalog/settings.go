@@ -38,6 +38,17 @@ func (c *Catalog) SetSetting(key, value string) error {
 	return nil
 }
 
+// DeleteSetting unsets setting key; one not set is not an error.
+func (c *Catalog) DeleteSetting(key string) error {
+	err := c.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketSettings).Delete([]byte(key))
+	})
+	if err != nil {
+		return fmt.Errorf("delete setting %s: %w", key, err)
+	}
+	return nil
+}
+
 // ModelsDir returns the folder where Nibble keeps its copies of models: the
 // models_dir setting, by default "models" in the catalog's folder.
 func (c *Catalog) ModelsDir() (string, error) {

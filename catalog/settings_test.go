@@ -28,6 +28,14 @@ func TestSettings(t *testing.T) {
 	if got, _ := c.ModelsDir(); got != models {
 		t.Errorf("models folder %q, want %q", got, models)
 	}
+	for range 2 { // the second time, there is nothing to delete
+		if err := c.DeleteSetting("theme"); err != nil {
+			t.Fatal(err)
+		}
+		if v, ok, err := c.Setting("theme"); ok || v != "" || err != nil {
+			t.Errorf("theme after deleting it: %q, %v, %v", v, ok, err)
+		}
+	}
 	src := filepath.Join(t.TempDir(), "m.gguf")
 	writeModel(t, src, tinyLlama)
 	im, err := c.Import(context.Background(), src, ImportOptions{Mode: Copy})

@@ -13,11 +13,20 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+	"github.com/zalando/go-keyring"
 
 	"nibble/app/service"
 	"nibble/catalog"
 	"nibble/engine/hw"
 )
+
+// TestMain keeps the tests away from the keyring of whoever runs them
+// (the Settings screen and downloads read the access token there): an
+// in-memory one answers.
+func TestMain(m *testing.M) {
+	keyring.MockInit()
+	os.Exit(m.Run())
+}
 
 // testHardware is the computer the window tests play: 16 GiB, 12 free, 8
 // cores, no GPU.

@@ -12,10 +12,10 @@ import (
 )
 
 // newSettingsView is the Settings screen (state.Settings): the models
-// folder, the threads, the theme, and where the catalog is and which
-// version this is.
+// folder, the threads, the theme, the access token for gated models, and
+// where the catalog is and which version this is.
 func newSettingsView(s *shell) fyne.CanvasObject {
-	st := state.NewSettings(s.svc.Catalog)
+	st := state.NewSettings(s.svc)
 
 	folder := wrapped("")
 	folder.TextStyle.Monospace = true
@@ -78,6 +78,10 @@ func newSettingsView(s *shell) fyne.CanvasObject {
 		widget.NewSeparator(),
 		screenSection("Appearance", "Light or dark. By default Nibble follows your system's choice.", themes),
 		widget.NewSeparator(),
+		screenSection("Hugging Face access token",
+			"Only needed for models whose makers ask you to accept their terms on huggingface.co first. Create a token at huggingface.co/settings/tokens.",
+			tokenSettings(s, st)),
+		widget.NewSeparator(),
 		screenSection("About", "", container.NewVBox(
 			widget.NewLabel(version()),
 			wrapped("Nibble's list of models, chats and settings (its catalog) is kept in:"),
@@ -85,6 +89,59 @@ func newSettingsView(s *shell) fyne.CanvasObject {
 		)),
 	)
 	return container.NewVScroll(container.NewPadded(content))
+}
+
+// tokenSettings takes the access token for gated models in a password
+// entry, which is emptied once it is saved, and says where the token in use
+// is kept, never showing it.
+func tokenSettings(s *shell, st *state.Settings) fyne.CanvasObject {
+	status := wrapped("")
+	entry := widget.NewPasswordEntry()
+	entry.SetPlaceHolder("Paste your token here (hf_…)")
+	var save, remove *widget.Button
+	show := func() {
+		ts := st.HubTokenStatus()
+		status.Importance = widget.MediumImportance
+		if ts.Warn {
+			status.Importance = widget.WarningImportance
+		}
+		status.SetText(ts.Text) // refreshes the importance too
+		if ts.Saved {
+			remove.Enable()
+		} else {
+			remove.Disable()
+		}
+	}
+	saveToken := func(token string) {
+		if err := st.SetHubToken(token); err != nil {
+			s.showError(err)
+			return
+		}
+		entry.SetText("")
+		show()
+	}
+	save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), func() { saveToken(entry.Text) })
+	save.Disable()
+	entry.OnChanged = func(text string) {
+		if text == "" {
+			save.Disable()
+		} else {
+			save.Enable()
+		}
+	}
+	entry.OnSubmitted = saveToken
+	remove = widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() {
+		if err := st.ForgetHubToken(); err != nil {
+			s.showError(err)
+			return
+		}
+		show()
+	})
+	show()
+	return container.NewVBox(
+		container.NewBorder(nil, nil, nil, container.NewHBox(save, remove), entry),
+		status,
+	)
 }
 
 // version names this Nibble as FyneApp.toml does, which `fyne package`

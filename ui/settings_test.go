@@ -1,12 +1,17 @@
 package ui
 
 import (
+	"errors"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+	"github.com/zalando/go-keyring"
 
 	"nibble/catalog"
 	"nibble/ui/state"
@@ -76,4 +81,78 @@ func TestThemeAtStart(t *testing.T) {
 	if want := theme.DefaultTheme().Color(theme.ColorNameBackground, theme.VariantDark); got != want {
 		t.Errorf("background %v, want the dark one %v", got, want)
 	}
+}
+
+// TestSettingsToken: a token typed is saved and no longer shown; the
+// status says where it is kept, as a warning when there is no keychain;
+// Remove removes it; text that is no token is explained.
+func TestSettingsToken(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		keyring error // nil: a working keyring
+		status  string
+		warn    bool
+	}{
+		{"keychain", nil, "Saved in this computer's keychain.", false},
+		{"no keychain", errors.New("no Secret Service"), "Saved in Nibble's catalog, unencrypted: this computer has no keychain Nibble can use.", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			noHubToken(t)
+			if tc.keyring != nil {
+				keyring.MockInitWithError(tc.keyring)
+			}
+			s, w := newTestWindow(t, inLibrary(t))
+			s.showSettings()
+			waitText(t, w, "No token.")
+			save, remove := buttonNamed(t, w, "Save"), buttonNamed(t, w, "Remove")
+			if !save.Disabled() || !remove.Disabled() {
+				t.Errorf("with no token typed nor saved, Save disabled %v and Remove %v; want both", save.Disabled(), remove.Disabled())
+			}
+			entry := widgetIn(t, onScreen(w), "token entry", func(e *widget.Entry) bool { return e.Password })
+
+			test.Type(entry, "hf_secret")
+			test.Tap(save)
+			status := widgetIn(t, onScreen(w), "token status", func(l *widget.Label) bool { return l.Text == tc.status })
+			if warned := status.Importance == widget.WarningImportance; warned != tc.warn {
+				t.Errorf("status shown as a warning: %v, want %v", warned, tc.warn)
+			}
+			if token, _ := s.svc.HubToken(); token != "hf_secret" {
+				t.Errorf("token saved %q, want hf_secret", token)
+			}
+			if i := slices.IndexFunc(shown(w), func(text string) bool { return strings.Contains(text, "hf_secret") }); entry.Text != "" || i >= 0 {
+				t.Errorf("the token is still shown: entry %q, %q", entry.Text, shown(w))
+			}
+			if remove.Disabled() {
+				t.Fatal("Remove is disabled with a token saved")
+			}
+
+			test.Tap(remove)
+			waitText(t, w, "No token.")
+			if token, from := s.svc.HubToken(); token != "" || !remove.Disabled() {
+				t.Errorf("removed, yet the token %q from %q, Remove disabled %v", token, from, remove.Disabled())
+			}
+		})
+	}
+
+	noHubToken(t)
+	s, w := newTestWindow(t, inLibrary(t))
+	s.showSettings()
+	entry := widgetIn(t, onScreen(w), "token entry", func(e *widget.Entry) bool { return e.Password })
+	test.Type(entry, "hf_abc def")
+	test.Tap(buttonNamed(t, w, "Save"))
+	if got := overlayLabels(w); !slices.Contains(got, "This is not an access token.") {
+		t.Errorf("a token with a space: the dialog says %q", got)
+	}
+	if token, _ := s.svc.HubToken(); token != "" {
+		t.Errorf("a token with a space was saved: %q", token)
+	}
+}
+
+// noHubToken leaves the test no access token but those it saves: no
+// HF_TOKEN, an empty in-memory keyring, and no huggingface-cli token file.
+func noHubToken(t *testing.T) {
+	t.Helper()
+	t.Setenv("HF_TOKEN", "")
+	t.Setenv("HF_TOKEN_PATH", filepath.Join(t.TempDir(), "token"))
+	keyring.MockInit()
 }

@@ -9,12 +9,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zalando/go-keyring"
+
 	"nibble/catalog"
 	"nibble/engine/hw"
 	"nibble/engine/refdata"
 	"nibble/quant"
 	"nibble/quant/advise"
 )
+
+// TestMain keeps the tests away from the keyring of whoever runs them: an
+// in-memory one answers (tokenPlaces makes a new one per test).
+func TestMain(m *testing.M) {
+	keyring.MockInit()
+	os.Exit(m.Run())
+}
 
 // computer is the 16 GB computer, 12 GB free, the tests play.
 func computer(context.Context) hw.Report {

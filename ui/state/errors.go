@@ -51,6 +51,9 @@ func Explain(err error) (what, next string) {
 	case errors.As(err, &status) && (status.Code == http.StatusUnauthorized || status.Code == http.StatusForbidden):
 		return "The makers of this model ask you to accept their terms before you download it.",
 			"Accept them on the model's page at huggingface.co, create an access token there, and give it to Nibble in Settings."
+	case errors.Is(err, service.ErrBadToken):
+		return "This is not an access token.",
+			"Copy the token from huggingface.co/settings/tokens and paste it here: it is one word, usually starting with hf_."
 	case errors.As(err, &status) && status.Code == http.StatusNotFound:
 		return "This file is no longer on Hugging Face.", "It may have been renamed or removed: choose another level or another model."
 	case errors.Is(err, hub.ErrChecksum):

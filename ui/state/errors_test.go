@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 
+	"nibble/app/service"
 	"nibble/catalog"
 	"nibble/catalog/hub"
 )
@@ -23,6 +24,7 @@ func TestExplain(t *testing.T) {
 	}{
 		{fmt.Errorf("download x: %w", &hub.StatusError{URL: "u", Code: 401}), "accept their terms", "access token"},
 		{fmt.Errorf("download x: %w", &hub.StatusError{URL: "u", Code: 403}), "accept their terms", "Settings"},
+		{fmt.Errorf("%w: it has spaces", service.ErrBadToken), "not an access token", "huggingface.co/settings/tokens"},
 		{fmt.Errorf("download x: %w", &hub.StatusError{URL: "u", Code: 404}), "no longer on Hugging Face", "another"},
 		{fmt.Errorf("gave up after 5 tries: %w", &hub.StatusError{URL: "u", Code: 503}), "could not reach Hugging Face", "where it stopped"},
 		{fmt.Errorf("download x: %w", &url.Error{Op: "Get", URL: "u", Err: syscall.ECONNREFUSED}), "could not reach Hugging Face", "internet connection"},

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zalando/go-keyring"
+
 	"nibble/app/service"
 	"nibble/catalog"
 	"nibble/engine/gguf"
@@ -19,6 +21,13 @@ import (
 	"nibble/engine/refdata"
 	"nibble/quant/advise"
 )
+
+// TestMain keeps the tests away from the keyring of whoever runs them
+// (service.HubToken reads it): an in-memory one answers.
+func TestMain(m *testing.M) {
+	keyring.MockInit()
+	os.Exit(m.Run())
+}
 
 // computerWith is a computer with total bytes of memory, available of them
 // free.

@@ -6,22 +6,25 @@ import (
 	"slices"
 	"strconv"
 
+	"nibble/app/service"
 	"nibble/catalog"
 )
 
 // Settings is the Settings screen: where Nibble keeps its copies of models,
-// how many threads generation uses and the theme, all kept in the catalog.
-// Choices are the labels the screen shows. Methods are safe for concurrent
-// use; each change is announced through Changes.
+// how many threads generation uses and the theme, all kept in the catalog,
+// and the access token for gated models. Choices are the labels the screen
+// shows. Methods are safe for concurrent use; each change is announced
+// through Changes.
 type Settings struct {
 	Changes
-	c     *catalog.Catalog
+	svc   *service.Service
+	c     *catalog.Catalog // svc's
 	cores int
 }
 
-// NewSettings returns the settings kept in c.
-func NewSettings(c *catalog.Catalog) *Settings {
-	return &Settings{c: c, cores: runtime.GOMAXPROCS(0)}
+// NewSettings returns the settings of svc's catalog.
+func NewSettings(svc *service.Service) *Settings {
+	return &Settings{svc: svc, c: svc.Catalog, cores: runtime.GOMAXPROCS(0)}
 }
 
 // ModelsDir returns the folder where Nibble keeps its copies of models.
@@ -145,4 +148,47 @@ func ThemeSetting(c *catalog.Catalog) string {
 		return ""
 	}
 	return v
+}
+
+// TokenStatus is where the access token for gated models is taken from,
+// for the screen (which never shows the token itself).
+type TokenStatus struct {
+	Text  string // in words
+	Warn  bool   // the token is kept without encryption
+	Saved bool   // the token in use is one Nibble saved: ForgetHubToken removes it
+}
+
+// HubTokenStatus returns where the access token is taken from. Cost: a
+// keyring query.
+func (s *Settings) HubTokenStatus() TokenStatus {
+	switch _, from := s.svc.HubToken(); from {
+	case service.TokenFromKeyring:
+		return TokenStatus{Text: "Saved in this computer's keychain.", Saved: true}
+	case service.TokenFromCatalog:
+		return TokenStatus{Text: "Saved in Nibble's catalog, unencrypted: this computer has no keychain Nibble can use.", Warn: true, Saved: true}
+	case service.TokenFromEnv:
+		return TokenStatus{Text: "Taken from the HF_TOKEN environment variable, which comes before a token saved here."}
+	case service.TokenFromHFCLI:
+		return TokenStatus{Text: "Taken from huggingface-cli's login."}
+	}
+	return TokenStatus{Text: "No token."}
+}
+
+// SetHubToken saves token (service.SetHubToken: in the keychain, else in
+// the catalog, which HubTokenStatus then warns about).
+func (s *Settings) SetHubToken(token string) error {
+	if _, err := s.svc.SetHubToken(token); err != nil {
+		return err
+	}
+	s.changed()
+	return nil
+}
+
+// ForgetHubToken removes the token SetHubToken saved.
+func (s *Settings) ForgetHubToken() error {
+	if err := s.svc.ForgetHubToken(); err != nil {
+		return err
+	}
+	s.changed()
+	return nil
 }

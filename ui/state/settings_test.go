@@ -1,6 +1,7 @@
 package state
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -8,13 +9,16 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/zalando/go-keyring"
+
+	"nibble/app/service"
 	"nibble/catalog"
 )
 
 func newSettingsTest(t *testing.T) (*Settings, *catalog.Catalog) {
 	t.Helper()
-	c := newCatalog(t)
-	return NewSettings(c), c
+	svc := newService(t, laptop)
+	return NewSettings(svc), svc.Catalog
 }
 
 // TestSettingsThreads: automatic first, then every count up to the cores;
@@ -53,7 +57,7 @@ func TestSettingsThreads(t *testing.T) {
 			t.Errorf("stored %q reads as %q, want automatic", v, got)
 		}
 	}
-	if got := NewSettings(c).ThreadChoices()[0]; got != "Automatic (all "+strconv.Itoa(runtime.GOMAXPROCS(0))+" cores)" {
+	if got := NewSettings(service.New(c, laptop)).ThreadChoices()[0]; got != "Automatic (all "+strconv.Itoa(runtime.GOMAXPROCS(0))+" cores)" {
 		t.Errorf("this computer's automatic choice is %q", got)
 	}
 }
@@ -110,5 +114,93 @@ func TestSettingsModelsDir(t *testing.T) {
 	}
 	if got := s.CatalogPath(); got != filepath.Join(c.Dir(), catalog.FileName) {
 		t.Errorf("catalog path %q", got)
+	}
+}
+
+// noHubToken leaves the test no access token but those it saves: no
+// HF_TOKEN, an empty in-memory keyring, and huggingface-cli's token file
+// (HF_TOKEN_PATH, whose path it returns) not there.
+func noHubToken(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "token")
+	t.Setenv("HF_TOKEN", "")
+	t.Setenv("HF_TOKEN_PATH", path)
+	keyring.MockInit()
+	return path
+}
+
+// TestSettingsHubToken: the status says where the token is taken from,
+// warns when it is kept unencrypted, and goes back to what there was
+// before once the token saved is removed.
+func TestSettingsHubToken(t *testing.T) {
+	const (
+		none       = "No token."
+		inKeychain = "Saved in this computer's keychain."
+		inCatalog  = "Saved in Nibble's catalog, unencrypted: this computer has no keychain Nibble can use."
+		fromEnv    = "Taken from the HF_TOKEN environment variable, which comes before a token saved here."
+		fromCLI    = "Taken from huggingface-cli's login."
+	)
+	for _, tc := range []struct {
+		name             string
+		keyring          error // nil: a working keyring
+		hfToken, cliFile string
+		save             string // "": nothing saved
+		want             TokenStatus
+		removed          string // the status once the token saved is removed
+	}{
+		{name: "none", want: TokenStatus{Text: none}},
+		{name: "saved", save: "hf_abc", want: TokenStatus{Text: inKeychain, Saved: true}, removed: none},
+		{name: "saved without a keychain", keyring: errors.New("no Secret Service"), save: "hf_abc",
+			want: TokenStatus{Text: inCatalog, Warn: true, Saved: true}, removed: none},
+		{name: "huggingface-cli's", cliFile: "hf_cli\n", want: TokenStatus{Text: fromCLI}},
+		{name: "saved before huggingface-cli's", cliFile: "hf_cli", save: "hf_abc",
+			want: TokenStatus{Text: inKeychain, Saved: true}, removed: fromCLI},
+		{name: "HF_TOKEN before saved", hfToken: "hf_env", save: "hf_abc", want: TokenStatus{Text: fromEnv}, removed: fromEnv},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := noHubToken(t)
+			if tc.keyring != nil {
+				keyring.MockInitWithError(tc.keyring)
+			}
+			t.Setenv("HF_TOKEN", tc.hfToken)
+			if tc.cliFile != "" {
+				if err := os.WriteFile(path, []byte(tc.cliFile), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s, _ := newSettingsTest(t)
+			changes := 0
+			s.Listen(func() { changes++ })
+			if tc.save != "" {
+				if err := s.SetHubToken(tc.save); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := s.HubTokenStatus(); got != tc.want {
+				t.Errorf("status %+v, want %+v", got, tc.want)
+			}
+			if tc.save == "" {
+				return
+			}
+			if err := s.ForgetHubToken(); err != nil {
+				t.Fatal(err)
+			}
+			if got := s.HubTokenStatus(); got.Text != tc.removed || got.Saved {
+				t.Errorf("once removed: %+v, want %q", got, tc.removed)
+			}
+			if changes != 2 {
+				t.Errorf("%d changes announced, want 2", changes)
+			}
+		})
+	}
+
+	noHubToken(t)
+	s, _ := newSettingsTest(t)
+	s.Listen(func() { t.Error("a refused token was announced") })
+	if err := s.SetHubToken("hf_abc def"); !errors.Is(err, service.ErrBadToken) {
+		t.Errorf("a token with a space: %v, want ErrBadToken", err)
+	}
+	if got := s.HubTokenStatus(); got.Text != "No token." {
+		t.Errorf("after a refused token: %+v", got)
 	}
 }
