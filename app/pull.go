@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/dustin/go-humanize"
@@ -40,10 +39,6 @@ HF_TOKEN, an access token; HF_TOKEN_PATH or HF_HOME, where huggingface-cli
 keeps its token; HTTPS_PROXY.
 `
 
-// defaultPullLevel is taken when the repo has several files and none is
-// named, as ollama does.
-const defaultPullLevel = "Q4_K_M"
-
 func runPullCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("pull", stderr, func(w io.Writer) { fmt.Fprint(w, pullUsage) })
 	pos, err := parseArgs(fs, args, 1)
@@ -69,8 +64,8 @@ func runPull(ctx context.Context, ref string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if file, err = pickGGUF(repo, names, want); err != nil {
-			return err
+		if file, err = hub.PickGGUF(names, want); err != nil {
+			return fmt.Errorf("nibble pull: %s: %w", repo, err)
 		}
 	}
 
@@ -105,61 +100,4 @@ func pullSettings(stderr io.Writer) (dir, token string, err error) {
 	token, _ = service.New(c, nil).HubToken()
 	dir, err = c.ModelsDir()
 	return dir, token, err
-}
-
-// pickGGUF chooses the .gguf file of a repo at level, or the default one when
-// level is "".
-func pickGGUF(repo string, names []string, level string) (string, error) {
-	var ggufs []string
-	for _, n := range names {
-		if strings.HasSuffix(strings.ToLower(n), ".gguf") {
-			ggufs = append(ggufs, n)
-		}
-	}
-	if len(ggufs) == 0 {
-		return "", fmt.Errorf("nibble pull: %s has no .gguf file", repo)
-	}
-	if level == "" {
-		if len(ggufs) == 1 {
-			return ggufs[0], nil
-		}
-		level = defaultPullLevel
-	}
-	var match []string
-	for _, n := range ggufs {
-		if hasLevel(n, level) {
-			match = append(match, n)
-		}
-	}
-	slices.Sort(ggufs)
-	switch len(match) {
-	case 1:
-		return match[0], nil
-	case 0:
-		return "", fmt.Errorf("nibble pull: %s has no .gguf file at level %s; its files:\n  %s", repo, level, strings.Join(ggufs, "\n  "))
-	}
-	slices.Sort(match)
-	return "", fmt.Errorf("nibble pull: %s has several .gguf files at level %s, name one (REPO:FILE):\n  %s", repo, level, strings.Join(match, "\n  "))
-}
-
-// hasLevel tells whether a file name has level in it, any case, not followed
-// by more of a level name: "q4_k_m" is in "model-q4_k_m.gguf" but "Q4_K" is
-// not, nor "Q4_0" in "model-Q4_0_4_4.gguf".
-func hasLevel(name, level string) bool {
-	name, level = strings.ToLower(name), strings.ToLower(level)
-	for i := 0; ; {
-		j := strings.Index(name[i:], level)
-		if j < 0 {
-			return false
-		}
-		start, end := i+j, i+j+len(level)
-		if (start == 0 || !isAlnum(name[start-1])) && (end == len(name) || !isAlnum(name[end]) && name[end] != '_') {
-			return true
-		}
-		i = start + 1
-	}
-}
-
-func isAlnum(b byte) bool {
-	return b >= 'a' && b <= 'z' || b >= '0' && b <= '9'
 }

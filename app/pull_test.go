@@ -184,21 +184,3 @@ func TestPullGatedRepo(t *testing.T) {
 		})
 	}
 }
-
-func TestHasLevel(t *testing.T) {
-	for _, tt := range []struct {
-		name, level string
-		want        bool
-	}{
-		{"model-q4_k_m.gguf", "Q4_K_M", true},
-		{"model.Q4_K_M.gguf", "q4_k_m", true},
-		{"model-Q4_K_M.gguf", "Q4_K", false},
-		{"model-Q4_0_4_4.gguf", "Q4_0", false},
-		{"model-IQ4_XS.gguf", "Q4_XS", false},
-		{"model_Q8_0.gguf", "Q8_0", true},
-	} {
-		if got := hasLevel(tt.name, tt.level); got != tt.want {
-			t.Errorf("hasLevel(%q, %q) = %v, want %v", tt.name, tt.level, got, tt.want)
-		}
-	}
-}

@@ -11,7 +11,7 @@ import (
 
 // Download fetches file from the Hugging Face repo into the models folder
 // (hub.Client.Download: resumable, verified against the hub's sha256, with
-// HF_TOKEN as the access token for gated repos) and adds it to the catalog
+// HubToken as the access token for gated repos) and adds it to the catalog
 // as Nibble's own file; a file the catalog refuses (one part of a split
 // model) is deleted. A file already in the catalog is not an error: its
 // entry is returned. progress, if not nil, is told how the download goes.
@@ -42,9 +42,10 @@ func (s *Service) Download(ctx context.Context, repo, file string, progress func
 }
 
 // hubClient returns a client of the Hugging Face hub that sends the user's
-// access token (HF_TOKEN), for gated repos.
+// access token (HubToken), for gated repos.
 func (s *Service) hubClient() *hub.Client {
-	c := hub.New(os.Getenv("HF_TOKEN"))
+	token, _ := s.HubToken()
+	c := hub.New(token)
 	if s.freeSpace != nil {
 		c.FreeSpace = s.freeSpace
 	}
