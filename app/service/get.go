@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 
 	"nibble/catalog"
@@ -42,7 +43,9 @@ type GetProgress struct {
 // Get fetches curated model m at level into the catalog and returns the
 // variant to chat with. A level the catalog already has for m (found by
 // its name, catalog.NameOf(m.Name)) is returned as it is. When m.Files has
-// a ready GGUF file at level it is downloaded from m.GGUFRepo (Download).
+// a ready GGUF file at level it is downloaded from m.GGUFRepo (Download,
+// named m.Name); should the repo no longer have that name, its file at
+// level (hub.PickGGUF) is taken, and when it has none the level is made.
 // Otherwise Get makes the level (MakeVariant) from m's unquantized variant
 // in the catalog, after getting that variant first if there is none: it
 // downloads the original weights from m.SafetensorsRepo into a hidden
@@ -80,15 +83,44 @@ func (s *Service) Get(ctx context.Context, m CuratedModel, level string, progres
 		return e.Model, e.Variants[i], nil
 	}
 	if file := m.Files[level]; file != "" {
-		e, err := s.Download(ctx, m.GGUFRepo, file, func(p hub.Progress) {
-			progress(GetProgress{Phase: Downloading, File: file, Download: p})
-		})
-		if err != nil {
-			return catalog.Model{}, catalog.Variant{}, err
+		e, err := s.downloadReady(ctx, m, level, file, progress)
+		if !errors.Is(err, hub.ErrNoLevel) {
+			if err != nil {
+				return catalog.Model{}, catalog.Variant{}, err
+			}
+			return e.Model, e.Variants[0], nil
 		}
-		return e.Model, e.Variants[0], nil
 	}
 	return s.makeLevel(ctx, m, level, e, progress)
+}
+
+// downloadReady downloads m's ready file at level, named file in the list,
+// into the catalog under m's name. When the repo has no file of that name
+// (renamed since the list was written), it takes the repo's file at level
+// (hub.PickGGUF), and says hub.ErrNoLevel when there is none.
+func (s *Service) downloadReady(ctx context.Context, m CuratedModel, level, file string, progress func(GetProgress)) (catalog.Entry, error) {
+	get := func(file string) (catalog.Entry, error) {
+		return s.Download(ctx, m.GGUFRepo, file, m.Name, func(p hub.Progress) {
+			progress(GetProgress{Phase: Downloading, File: file, Download: p})
+		})
+	}
+	e, err := get(file)
+	var status *hub.StatusError
+	if !errors.As(err, &status) || status.Code != http.StatusNotFound {
+		return e, err
+	}
+	names, lerr := s.hubClient().Files(ctx, m.GGUFRepo)
+	if lerr != nil {
+		return e, err
+	}
+	picked, perr := hub.PickGGUF(names, level)
+	if perr != nil {
+		if errors.Is(perr, hub.ErrNoLevel) {
+			return e, perr
+		}
+		return e, err
+	}
+	return get(picked)
 }
 
 // curatedEntry returns the catalog's entry of curated model m, with no

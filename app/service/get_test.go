@@ -28,7 +28,8 @@ import (
 )
 
 const (
-	ts5mRepo = "org/ts5m-hf"
+	ts5mRepo     = "org/ts5m-hf"
+	ts5mGGUFRepo = "org/ts5m-GGUF"
 	shard1   = "model-00001-of-00002.safetensors"
 	shard2   = "model-00002-of-00002.safetensors"
 )
@@ -45,7 +46,7 @@ var junkFiles = []string{"README.md", "pytorch_model.bin", "onnx/model.onnx", "o
 // its shape as in ../shared/testdata/README.md.
 func ts5m() CuratedModel {
 	return CuratedModel{
-		ID: "ts5m-stories", Name: "TS5M Stories", GGUFRepo: "org/ts5m-GGUF", SafetensorsRepo: ts5mRepo, Params: 5770496,
+		ID: "ts5m-stories", Name: "TS5M Stories", GGUFRepo: ts5mGGUFRepo, SafetensorsRepo: ts5mRepo, Params: 5770496,
 		Arch: "llama", Tokenizer: "spm", Layers: 6, Heads: 8, KVHeads: 4, HeadDim: 32, Embd: 256, FFN: 768,
 		Vocab: 2048, Context: 256, RopeBase: 10000,
 	}
@@ -58,6 +59,8 @@ func ts5m() CuratedModel {
 // serves.
 type fakeHub struct {
 	files map[string][]byte
+	// gguf are the files of ts5mGGUFRepo, none unless a test adds them.
+	gguf map[string][]byte
 
 	mu     sync.Mutex
 	stall  string              // the next GET of this file stops half-way until the client leaves
@@ -70,7 +73,7 @@ type fakeHub struct {
 // and junkFiles, as ts5mRepo.
 func newFakeHub(t *testing.T, leaveOut ...string) *fakeHub {
 	dir := refdata.Path(t, "hf/ts5m")
-	h := &fakeHub{files: map[string][]byte{}}
+	h := &fakeHub{files: map[string][]byte{}, gguf: map[string][]byte{}}
 	for _, name := range ts5mFiles {
 		if slices.Contains(leaveOut, name) {
 			continue
@@ -100,16 +103,20 @@ func (h *fakeHub) reset() {
 }
 
 func (h *fakeHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/api/models/"+ts5mRepo {
+	repo, files := ts5mRepo, h.files
+	if strings.Contains(r.URL.Path, "/"+ts5mGGUFRepo+"/") || strings.HasSuffix(r.URL.Path, "/"+ts5mGGUFRepo) {
+		repo, files = ts5mGGUFRepo, h.gguf
+	}
+	if r.URL.Path == "/api/models/"+repo {
 		var siblings []map[string]string
-		for _, name := range slices.Sorted(maps.Keys(h.files)) {
+		for _, name := range slices.Sorted(maps.Keys(files)) {
 			siblings = append(siblings, map[string]string{"rfilename": name})
 		}
-		json.NewEncoder(w).Encode(map[string]any{"id": ts5mRepo, "siblings": siblings})
+		json.NewEncoder(w).Encode(map[string]any{"id": repo, "siblings": siblings})
 		return
 	}
-	name, ok := strings.CutPrefix(r.URL.Path, "/"+ts5mRepo+"/resolve/main/")
-	data, found := h.files[name]
+	name, ok := strings.CutPrefix(r.URL.Path, "/"+repo+"/resolve/main/")
+	data, found := files[name]
 	if !ok || !found {
 		http.NotFound(w, r)
 		return
@@ -406,5 +413,51 @@ func TestGetNotConvertible(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestGetReadyFile: a level with a ready file is downloaded under the
+// curated model's name, taken from the repo's listing when the list's file
+// name is out of date; a level whose listed file is gone is made from the
+// original weights, into the same model of the catalog.
+func TestGetReadyFile(t *testing.T) {
+	h := newFakeHub(t)
+	q8, err := os.ReadFile(refdata.Path(t, "models/ts5m-Q8_0.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.gguf["ts5m-stories-Q8_0.gguf"] = q8
+	s, _ := newService(t)
+	m := ts5m()
+	m.Files = map[string]string{"Q8_0": "ts5m-old-name-q8_0.gguf", "Q4_0": "ts5m-q4_0.gguf"}
+	for _, step := range []struct {
+		level  string
+		phases []GetPhase
+		file   string // the file of the level, in the models folder
+	}{
+		{"Q8_0", []GetPhase{Downloading}, "ts5m-stories-Q8_0.gguf"},
+		{"Q4_0", []GetPhase{Downloading, Converting, Making}, ""},
+	} {
+		var rec getRecorder
+		model, v, err := s.Get(t.Context(), m, step.level, rec.progress)
+		if err != nil {
+			t.Fatalf("Get %s: %v", step.level, err)
+		}
+		if !slices.Equal(rec.phases, step.phases) {
+			t.Errorf("Get %s went through phases %v, want %v", step.level, rec.phases, step.phases)
+		}
+		if step.file != "" && filepath.Base(v.Path) != step.file {
+			t.Errorf("Get %s: file %s, want the repo's %s", step.level, v.Path, step.file)
+		}
+		if model.DisplayName != m.Name || v.Level != step.level {
+			t.Errorf("Get %s: model %q, level %s; want %q", step.level, model.DisplayName, v.Level, m.Name)
+		}
+	}
+	entries, err := s.Catalog.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || len(entries[0].Variants) != 3 {
+		t.Errorf("the catalog holds %d models, want one with Q8_0, F16 and Q4_0: %+v", len(entries), entries)
 	}
 }
