@@ -30,8 +30,8 @@ import (
 const (
 	ts5mRepo     = "org/ts5m-hf"
 	ts5mGGUFRepo = "org/ts5m-GGUF"
-	shard1   = "model-00001-of-00002.safetensors"
-	shard2   = "model-00002-of-00002.safetensors"
+	shard1       = "model-00001-of-00002.safetensors"
+	shard2       = "model-00002-of-00002.safetensors"
 )
 
 // ts5mFiles are the files of the shared HF folder, all of which Get takes.
