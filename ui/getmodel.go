@@ -3,9 +3,11 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -34,10 +36,12 @@ type getModelRow struct {
 	badge, size, status *widget.Label
 	level               *widget.Select
 	download, cancel    *widget.Button
+	discard             *widget.Button // shown when a download was interrupted
 	bar                 *widget.ProgressBar
 	// progress holds status, bar and cancel: shown while this card's model
 	// is being downloaded.
 	progress *fyne.Container
+	card     *widget.Card
 }
 
 func newGetModelView(s *shell) fyne.CanvasObject {
@@ -72,26 +76,38 @@ func (v *getModelView) refresh() {
 		r := v.rows[i]
 		r.badge.Importance = verdictImportance(o.Badge)
 		r.badge.SetText(string(o.Badge))
-		if o.Size == "" {
-			r.size.SetText(o.Reason)
-		} else {
-			r.size.SetText(o.Size)
+		size := o.Size
+		if size == "" {
+			size = o.Reason
 		}
+		if o.Kept != "" {
+			size += " · " + o.Kept
+		}
+		r.size.SetText(size)
 		if r.level.Selected != o.Level {
 			r.level.SetSelected(o.Level)
 		}
 		enableIf(r.download, busy < 0 && o.Level != "")
 		enableIf(r.level, busy < 0)
+		enableIf(r.discard, busy < 0)
 		if i != busy {
 			r.download.SetText("Download")
+			if o.Kept != "" {
+				r.download.SetText("Resume download")
+			}
 			r.status.SetText("") // not to flash when the card downloads again
-			r.progress.Hide()
+		}
+		relayout := setVisible(r.discard, o.Kept != "" && i != busy)
+		relayout = setVisible(r.progress, i == busy) || relayout
+		if relayout {
+			r.card.Refresh()
+		}
+		if i != busy {
 			continue
 		}
 		r.download.SetText("Downloading…")
 		r.status.SetText(p.Text())
 		r.bar.SetValue(p.Fraction())
-		r.progress.Show()
 	}
 }
 
@@ -124,13 +140,33 @@ func (v *getModelView) build(offers []state.Offer) {
 		r.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), v.g.Cancel)
 		r.progress = container.NewBorder(nil, nil, nil, r.cancel, container.NewVBox(r.status, r.bar))
 		r.progress.Hide()
+		r.discard = widget.NewButton("Discard", func() { v.confirmDiscard(i) })
+		r.discard.Importance = widget.LowImportance
+		r.discard.Hide()
 		r.download.Importance = widget.HighImportance
-		v.rows[i] = r
 		name := widget.NewLabelWithStyle(o.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		head := container.NewBorder(nil, nil, name, r.badge)
-		actions := container.NewBorder(nil, nil, nil, container.NewHBox(r.level, r.download), r.size)
-		v.cards.Add(widget.NewCard("", "", container.NewVBox(head, wrapped(o.Description), secondary(o.Details), actions, r.progress)))
+		actions := container.NewBorder(nil, nil, nil, container.NewHBox(r.discard, r.level, r.download), r.size)
+		r.card = widget.NewCard("", "", container.NewVBox(head, wrapped(o.Description), secondary(o.Details), actions, r.progress))
+		v.rows[i] = r
+		v.cards.Add(r.card)
 	}
 	v.built = len(offers)
 	v.cards.Refresh()
+}
+
+// confirmDiscard asks before deleting what interrupted downloads of offer i
+// kept, which would take as long to download again.
+func (v *getModelView) confirmDiscard(i int) {
+	o := v.g.Offers()[i]
+	dialog.ShowConfirm("Discard the download?",
+		fmt.Sprintf("The %s of %s will be deleted; downloading it again starts from the beginning.", o.Kept, o.Name),
+		func(ok bool) {
+			if !ok {
+				return
+			}
+			if err := v.g.Discard(i); err != nil {
+				v.s.showError(err)
+			}
+		}, v.s.win)
 }

@@ -5,10 +5,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"net/http/httptest"
-	"nibble/engine/refdata"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,7 +21,9 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"nibble/app/service"
+	"nibble/catalog"
 	"nibble/catalog/hub"
+	"nibble/engine/refdata"
 )
 
 // TestGetModelFromWelcome opens "Get a model" from the welcome of an empty
@@ -156,11 +159,49 @@ func TestDownloadCuratedOpensChat(t *testing.T) {
 	if placeShown(s) != "Chats" {
 		t.Errorf("after the download %q is shown, want the chat", placeShown(s))
 	}
-	e, err := s.svc.Catalog.Lookup("tinystories-5m")
+	e, err := s.svc.Catalog.Lookup(catalog.NameOf(m.Name))
 	if err != nil || len(e.Variants) != 1 || !e.Variants[0].Owned || e.Variants[0].Level != "Q8_0" {
 		t.Errorf("the catalog holds %+v (%v), want the downloaded Q8_0 file as Nibble's", e.Variants, err)
 	}
 	if err := s.downloadCurated(context.Background(), m, "Q4_0", nil); err == nil {
-		t.Error("a level with no ready file was downloaded")
+		t.Error("a level with neither a ready file nor original weights was got")
+	}
+}
+
+// TestGetModelResumeAndDiscard: a model whose download was interrupted says
+// how much is kept and offers to resume it; Discard, once confirmed,
+// deletes what was kept.
+func TestGetModelResumeAndDiscard(t *testing.T) {
+	s, w := newTestWindow(t, nil)
+	models, err := s.svc.Catalog.ModelsDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(models, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	part := filepath.Join(models, hub.PartName("Qwen2.5-7B-Instruct-Q5_K_M.gguf")) // the first offer's file
+	if err := os.WriteFile(part, make([]byte, 3<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.showGetModel()
+	settle(t, s)
+	if n := len(buttonsLabelled(onScreen(w), "Resume download")); n != 1 {
+		t.Fatalf("%d Resume download buttons, want the interrupted model's", n)
+	}
+	if !slices.ContainsFunc(labels(w), func(l string) bool { return strings.HasSuffix(l, " · 3.0 MB already downloaded") }) {
+		t.Errorf("no card says 3.0 MB are kept: %q", labels(w))
+	}
+	test.Tap(buttonNamed(t, w, "Discard"))
+	if got := overlayLabels(w); !slices.Contains(got, "Discard the download?") {
+		t.Fatalf("Discard asked %q, want a confirmation", got)
+	}
+	test.Tap(buttonLabelled(t, overlayObjects(w), "Yes"))
+	settle(t, s)
+	if _, err := os.Stat(part); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the partial download is still there: %v", err)
+	}
+	if n := len(buttonsLabelled(onScreen(w), "Resume download")); n != 0 {
+		t.Errorf("%d Resume download buttons after Discard", n)
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
+	"path/filepath"
 	"slices"
 
 	"nibble/catalog"
@@ -137,11 +139,7 @@ func (s *Service) curatedEntry(m CuratedModel) (catalog.Entry, error) {
 // unquantized variant of e, m's entry, which is converted from the
 // original weights first if e has none or level is a float type.
 func (s *Service) makeLevel(ctx context.Context, m CuratedModel, level string, e catalog.Entry, progress func(GetProgress)) (catalog.Model, catalog.Variant, error) {
-	models, err := s.Catalog.ModelsDir()
-	if err != nil {
-		return catalog.Model{}, catalog.Variant{}, err
-	}
-	dir, err := downloadDir(models, m.SafetensorsRepo)
+	models, dir, err := s.downloadPlaces(m)
 	if err != nil {
 		return catalog.Model{}, catalog.Variant{}, err
 	}
@@ -205,4 +203,61 @@ func fileBytes(m CuratedModel, level string) (uint64, error) {
 		return 0, fmt.Errorf("%s is not a level Nibble makes", level)
 	}
 	return am.Levels[i].FileBytes, nil
+}
+
+// Downloaded tells how many bytes interrupted Gets of m at level have kept
+// for the next one to resume from: the partial ready file at level and the
+// original weights downloaded so far; 0 when there is nothing.
+func (s *Service) Downloaded(m CuratedModel, level string) (int64, error) {
+	models, dir, err := s.downloadPlaces(m)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	if file := m.Files[level]; file != "" {
+		if n, err = hub.Partial(models, file); err != nil {
+			return 0, err
+		}
+	}
+	err = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err == nil {
+			n += info.Size()
+		}
+		return err
+	})
+	if errors.Is(err, fs.ErrNotExist) {
+		err = nil
+	}
+	return n, err
+}
+
+// DiscardDownload deletes what Downloaded counts, so that the disk gets the
+// room back; the next Get starts from nothing. It must not run during a Get
+// of m.
+func (s *Service) DiscardDownload(m CuratedModel, level string) error {
+	models, dir, err := s.downloadPlaces(m)
+	if err != nil {
+		return err
+	}
+	if file := m.Files[level]; file != "" {
+		if err := hub.Discard(models, file); err != nil {
+			return err
+		}
+	}
+	removeDownload(dir)
+	return nil
+}
+
+// downloadPlaces returns the models folder, where ready files are
+// downloaded, and the folder m's original weights are downloaded to.
+func (s *Service) downloadPlaces(m CuratedModel) (models, dir string, err error) {
+	if models, err = s.Catalog.ModelsDir(); err != nil {
+		return "", "", err
+	}
+	dir, err = downloadDir(models, m.SafetensorsRepo)
+	return models, dir, err
 }

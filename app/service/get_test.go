@@ -348,6 +348,9 @@ func TestGetResumes(t *testing.T) {
 	if e, err := s.Catalog.List(); err != nil || len(e) != 0 {
 		t.Errorf("the catalog after a cancelled Get: %+v, %v", e, err)
 	}
+	if n, err := s.Downloaded(ts5m(), "Q8_0"); n != total-h.sizeOf(shard2)+kept || err != nil {
+		t.Errorf("Downloaded after the cancelled Get: %d, %v; want %d", n, err, total-h.sizeOf(shard2)+kept)
+	}
 
 	var rec getRecorder
 	if _, _, err := s.Get(t.Context(), ts5m(), "Q8_0", rec.progress); err != nil {
@@ -360,6 +363,9 @@ func TestGetResumes(t *testing.T) {
 		t.Errorf("second shard asked for with ranges %q, want the whole file then from byte %d on", ranges, kept)
 	}
 	checkDownloadProgress(t, rec.downloads, total-h.sizeOf(shard2)+kept, total)
+	if n, err := s.Downloaded(ts5m(), "Q8_0"); n != 0 || err != nil {
+		t.Errorf("Downloaded after the Get: %d, %v; want nothing left", n, err)
+	}
 	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the download folder is still there after the conversion: %v", err)
 	}
@@ -459,5 +465,44 @@ func TestGetReadyFile(t *testing.T) {
 	}
 	if len(entries) != 1 || len(entries[0].Variants) != 3 {
 		t.Errorf("the catalog holds %d models, want one with Q8_0, F16 and Q4_0: %+v", len(entries), entries)
+	}
+}
+
+// TestDiscardDownload: what a cancelled Get kept, a ready file's partial
+// download and the original's folder, is deleted.
+func TestDiscardDownload(t *testing.T) {
+	h := newFakeHub(t)
+	h.stall = shard2
+	h.gguf["ts5m-Q8_0.gguf"] = []byte("the first bytes of a GGUF file")
+	s, _ := newService(t)
+	models, _ := s.Catalog.ModelsDir()
+	m := ts5m()
+	m.Files = map[string]string{"Q8_0": "ts5m-Q8_0.gguf"}
+	if err := os.MkdirAll(models, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(models, hub.PartName("ts5m-Q8_0.gguf")), []byte("the first"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	if _, _, err := s.Get(ctx, m, "Q4_0", func(p GetProgress) {
+		if p.File == shard2 {
+			cancel()
+		}
+	}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled Get: %v", err)
+	}
+	if n, err := s.Downloaded(m, "Q8_0"); n < int64(len("the first"))+h.sizeOf(shard1) || err != nil {
+		t.Fatalf("Downloaded: %d, %v; want the partial file and the first shard at least", n, err)
+	}
+	if err := s.DiscardDownload(m, "Q8_0"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Downloaded(m, "Q8_0"); n != 0 || err != nil {
+		t.Errorf("Downloaded after DiscardDownload: %d, %v; want 0", n, err)
+	}
+	if left, _ := os.ReadDir(models); len(left) != 0 {
+		t.Errorf("the models folder still holds %v", left)
 	}
 }

@@ -27,6 +27,7 @@ type GetModel struct {
 	mu       sync.Mutex
 	items    []service.Suggestion
 	chosen   []string // the level to download, by item
+	kept     []int64  // bytes kept by interrupted downloads, by item
 	loadErr  error
 	busy     int // the item being downloaded, -1 for none
 	cancel   context.CancelFunc
@@ -50,10 +51,40 @@ func (g *GetModel) Load(ctx context.Context) error {
 	g.loadErr = err
 	g.items = items
 	g.chosen = make([]string, len(items))
+	g.kept = make([]int64, len(items))
 	for i, s := range items {
 		g.chosen[i] = s.Level.Type
+		g.kept[i], _ = g.svc.Downloaded(s.Model, s.Level.Type) // unknown: offer no resume
 	}
 	g.mu.Unlock()
+	g.changed()
+	return err
+}
+
+// updateKept reads again what interrupted downloads of offer i at its
+// chosen level have kept.
+func (g *GetModel) updateKept(i int) {
+	g.mu.Lock()
+	m, level := g.items[i].Model, g.chosen[i]
+	g.mu.Unlock()
+	n, _ := g.svc.Downloaded(m, level)
+	g.mu.Lock()
+	g.kept[i] = n
+	g.mu.Unlock()
+}
+
+// Discard deletes what interrupted downloads of offer i have kept, giving
+// the disk its room back; not while it is being downloaded.
+func (g *GetModel) Discard(i int) error {
+	g.mu.Lock()
+	if g.busy == i {
+		g.mu.Unlock()
+		return errors.New("this model is being downloaded: cancel it first")
+	}
+	m, level := g.items[i].Model, g.chosen[i]
+	g.mu.Unlock()
+	err := g.svc.DiscardDownload(m, level)
+	g.updateKept(i)
 	g.changed()
 	return err
 }
@@ -74,6 +105,9 @@ type Offer struct {
 	Size        string // the download at Level in words: "638 MB to download, needs about 1.2 GB of memory"
 	Badge       advise.Verdict
 	Reason      string // why this level, or why none (the advisor's sentence)
+	// Kept is what interrupted downloads left, in words ("120 MB already
+	// downloaded"); "" when nothing: the next download resumes from it.
+	Kept string
 }
 
 // Offers returns the list, best first.
@@ -86,6 +120,9 @@ func (g *GetModel) Offers() []Offer {
 			Name: s.Model.Name, Description: s.Model.Description,
 			Details: ParameterWords(s.Model.Params) + " parameters · " + s.Model.License,
 			Level:   g.chosen[i], Badge: advise.TooLarge, Reason: s.Reason,
+		}
+		if g.kept[i] > 0 {
+			o.Kept = Bytes(uint64(g.kept[i])) + " already downloaded"
 		}
 		if l, ok := levelOf(s.Advice, o.Level); ok {
 			o.Badge = l.Verdict
@@ -133,6 +170,7 @@ func (g *GetModel) Choose(i int, level string) error {
 	g.mu.Lock()
 	g.chosen[i] = level
 	g.mu.Unlock()
+	g.updateKept(i)
 	g.changed()
 	return nil
 }
@@ -168,6 +206,7 @@ func (g *GetModel) Get(ctx context.Context, i int) error {
 		g.mu.Unlock()
 		g.changed()
 	})
+	g.updateKept(i)
 	g.mu.Lock()
 	g.busy, g.cancel, g.getErr = -1, nil, err
 	g.mu.Unlock()
