@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,7 +22,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"nibble/app/service"
-	"nibble/catalog"
 	"nibble/catalog/hub"
 	"nibble/engine/refdata"
 )
@@ -129,42 +129,75 @@ func countIf(ss []string, ok func(string) bool) int {
 	return n
 }
 
-// TestDownloadCuratedOpensChat: the window's downloader fetches the model's
-// file from the hub (a local imitation: HF_ENDPOINT), verified against its
-// sha256, adds it to the catalog and opens a chat with it.
-func TestDownloadCuratedOpensChat(t *testing.T) {
+// TestGetModelFlow walks a new user's way to a first model through the
+// window, against a local imitation of the hub (HF_ENDPOINT) whose every
+// file is the shared ts5m-Q8_0 model: on an empty catalog the welcome's
+// "Get a model…" lists the models, one tap on the first card's Download
+// fetches its file — the connection drops half-way once, and the download
+// resumes from there with a Range request — verified against the hub's
+// sha256, adds it to the catalog and opens a chat, which answers.
+func TestGetModelFlow(t *testing.T) {
 	data, err := os.ReadFile(refdata.Path(t, "models/ts5m-Q8_0.gguf"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(data)
+	var mu sync.Mutex
+	var files, ranges []string
 	hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/org/tiny/resolve/main/tiny-q8_0.gguf" {
+		_, file, ok := strings.Cut(r.URL.Path, "/resolve/main/")
+		if !ok {
 			http.NotFound(w, r)
 			return
 		}
 		w.Header().Set("X-Linked-Etag", `"`+hex.EncodeToString(sum[:])+`"`)
 		w.Header().Set("X-Linked-Size", strconv.Itoa(len(data)))
+		if r.Method != http.MethodGet {
+			return
+		}
+		mu.Lock()
+		files, ranges = append(files, file), append(ranges, r.Header.Get("Range"))
+		first := len(ranges) == 1
+		mu.Unlock()
+		if first { // half the file, then the connection drops
+			w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+			w.Write(data[:len(data)/2])
+			panic(http.ErrAbortHandler)
+		}
 		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(data))
 	}))
 	defer hub.Close()
 	t.Setenv("HF_ENDPOINT", hub.URL)
+	t.Setenv("HF_TOKEN", "")
 
-	s, _ := newTestWindow(t, nil)
-	m := service.CuratedModel{Name: "Tiny", GGUFRepo: "org/tiny", Files: map[string]string{"Q8_0": "tiny-q8_0.gguf"}}
-	if err := s.downloadCurated(context.Background(), m, "Q8_0", nil); err != nil {
-		t.Fatal(err)
-	}
+	s, w := newTestWindow(t, nil)
+	test.Tap(buttonNamed(t, w, "Get a model…"))
+	settle(t, s)
+	test.Tap(buttonsLabelled(onScreen(w), "Download")[0])
 	settle(t, s)
 	if placeShown(s) != "Chats" {
-		t.Errorf("after the download %q is shown, want the chat", placeShown(s))
+		t.Fatalf("after the download %q is shown, want the chat", placeShown(s))
 	}
-	e, err := s.svc.Catalog.Lookup(catalog.NameOf(m.Name))
-	if err != nil || len(e.Variants) != 1 || !e.Variants[0].Owned || e.Variants[0].Level != "Q8_0" {
-		t.Errorf("the catalog holds %+v (%v), want the downloaded Q8_0 file as Nibble's", e.Variants, err)
+	mu.Lock()
+	if want := []string{"", fmt.Sprintf("bytes=%d-", len(data)/2)}; !slices.Equal(ranges, want) || files[0] != "Qwen2.5-7B-Instruct-Q5_K_M.gguf" {
+		t.Errorf("the hub was asked for %q with ranges %q, want the first card's Q5_K_M file, whole then from the half on", files, ranges)
 	}
-	if err := s.downloadCurated(context.Background(), m, "Q4_0", nil); err == nil {
-		t.Error("a level with neither a ready file nor original weights was got")
+	mu.Unlock()
+	entries, err := s.svc.Catalog.List()
+	if err != nil || len(entries) != 1 || entries[0].Model.DisplayName != "Qwen2.5 7B Instruct" ||
+		len(entries[0].Variants) != 1 || !entries[0].Variants[0].Owned || entries[0].Variants[0].Level != "Q8_0" {
+		t.Fatalf("the catalog holds %+v (%v), want the downloaded file as Nibble's, named as the list names it", entries, err)
+	}
+	if got, err := os.ReadFile(entries[0].Variants[0].Path); err != nil || !bytes.Equal(got, data) {
+		t.Errorf("the downloaded file differs from the hub's (%v)", err)
+	}
+	v := s.chat
+	v.st.SetSettings("", greedy(8))
+	waitIdle(t, v)
+	test.Type(v.input, "Tell me a story.")
+	test.Tap(v.send)
+	if cv := waitIdle(t, v); len(cv.Messages) != 2 || cv.Messages[1].Text == "" {
+		t.Fatalf("the chat shows %+v", cv)
 	}
 }
 
