@@ -274,7 +274,7 @@ func (v *libraryView) add(paths []string) {
 
 // offerChat tells that a model folder is ready in the library and offers
 // to chat with it at once.
-func (v *libraryView) offerChat(im catalog.Import) {
+func (v *libraryView) offerChat(im *catalog.Import) {
 	d := dialog.NewConfirm(im.Model.DisplayName+" is ready",
 		"Nibble converted the folder into a model file of its own, now in your library. Your folder is left as it was.",
 		func(chat bool) {

@@ -47,12 +47,10 @@ func IsModelFolder(dir string) bool {
 // as long as reading and writing the model once: call it from a goroutine.
 // Errors of the conversion are a *ConvertError (wrapping, for an
 // architecture it cannot convert, hfconvert.ErrUnsupportedArchitecture).
-func (s *Service) ConvertFolder(ctx context.Context, dir string, progress func(hfconvert.Progress)) (catalog.Import, error) {
-	im, err := s.convert(ctx, dir, "", hfconvert.DefaultType, progress)
-	if err != nil {
-		return catalog.Import{}, err
-	}
-	return *im, nil
+// The Import is returned by pointer, as catalog.Import returns it: its
+// hashing goes on in the background, writing to it.
+func (s *Service) ConvertFolder(ctx context.Context, dir string, progress func(hfconvert.Progress)) (*catalog.Import, error) {
+	return s.convert(ctx, dir, "", hfconvert.DefaultType, progress)
 }
 
 // convert is ConvertFolder to float type typ (F32, F16 or BF16), with name

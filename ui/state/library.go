@@ -330,7 +330,7 @@ type AddFailure struct {
 
 // AddResult is what Add did.
 type AddResult struct {
-	Added  []catalog.Import
+	Added  []*catalog.Import
 	Failed []AddFailure
 }
 
@@ -359,9 +359,9 @@ func (r AddResult) Message() (title, body string) {
 
 // Converted returns the model Add made of a Hugging Face model folder, when
 // that is all it added: the one the user is then offered to chat with.
-func (r AddResult) Converted() (catalog.Import, bool) {
+func (r AddResult) Converted() (*catalog.Import, bool) {
 	if len(r.Added) != 1 || !r.Added[0].Variant.Owned {
-		return catalog.Import{}, false
+		return nil, false
 	}
 	return r.Added[0], true
 }
@@ -417,15 +417,12 @@ func (l *Library) Add(ctx context.Context, paths []string) AddResult {
 		}
 		progress := AddProgress{Done: i, Total: len(todo), Current: filepath.Base(p)}
 		l.setAdding(&progress)
-		var im catalog.Import
+		var im *catalog.Import
 		var err error
 		if service.IsModelFolder(p) {
 			im, err = l.convert(ctx, p, progress)
 		} else {
-			var linked *catalog.Import
-			if linked, err = l.svc.Catalog.Import(ctx, p, catalog.ImportOptions{Mode: catalog.Link}); err == nil {
-				im = *linked
-			}
+			im, err = l.svc.Catalog.Import(ctx, p, catalog.ImportOptions{Mode: catalog.Link})
 		}
 		if err != nil {
 			res.Failed = append(res.Failed, AddFailure{Path: p, Err: err})
@@ -442,7 +439,7 @@ func (l *Library) Add(ctx context.Context, paths []string) AddResult {
 
 // convert converts the Hugging Face model folder dir for Add, reporting its
 // progress from p on.
-func (l *Library) convert(ctx context.Context, dir string, p AddProgress) (catalog.Import, error) {
+func (l *Library) convert(ctx context.Context, dir string, p AddProgress) (*catalog.Import, error) {
 	start := time.Now()
 	p.Converting = true
 	l.setAdding(&p)

@@ -359,7 +359,7 @@ func TestLibraryAdd(t *testing.T) {
 	if title, _ := res.Message(); len(res.Failed) != 1 || !errors.Is(res.Failed[0].Err, catalog.ErrExists) || title != "This model is already in your library." {
 		t.Errorf("adding again: %+v (%q)", res.Failed, title)
 	}
-	if title, body := (AddResult{Added: make([]catalog.Import, 2)}).Message(); title != "" || body != "" {
+	if title, body := (AddResult{Added: make([]*catalog.Import, 2)}).Message(); title != "" || body != "" {
 		t.Errorf("all added, yet the message is %q, %q", title, body)
 	}
 }
