@@ -93,51 +93,47 @@ func newSettingsView(s *shell) fyne.CanvasObject {
 
 // tokenSettings takes the access token for gated models in a password
 // entry, which is emptied once it is saved, and says where the token in use
-// is kept, never showing it.
+// is kept, never showing it. The keychain is used off Fyne's goroutine: it
+// may ask the user to unlock it first.
 func tokenSettings(s *shell, st *state.Settings) fyne.CanvasObject {
 	status := wrapped("")
 	entry := widget.NewPasswordEntry()
 	entry.SetPlaceHolder("Paste your token here (hf_…)")
 	var save, remove *widget.Button
-	show := func() {
-		ts := st.HubTokenStatus()
-		status.Importance = widget.MediumImportance
-		if ts.Warn {
-			status.Importance = widget.WarningImportance
-		}
-		status.SetText(ts.Text) // refreshes the importance too
-		if ts.Saved {
-			remove.Enable()
-		} else {
-			remove.Disable()
-		}
+	// update runs act (nil for none), then shows where the token is kept;
+	// after a successful act it runs then on Fyne's goroutine.
+	update := func(act func() error, then func()) {
+		s.work.Go(func() {
+			var err error
+			if act != nil {
+				err = act()
+			}
+			ts := st.HubTokenStatus()
+			fyne.Do(func() {
+				if err != nil {
+					s.showError(err)
+				} else if then != nil {
+					then()
+				}
+				status.Importance = widget.MediumImportance
+				if ts.Warn {
+					status.Importance = widget.WarningImportance
+				}
+				status.SetText(ts.Text) // refreshes the importance too
+				enableIf(remove, ts.Saved)
+			})
+		})
 	}
 	saveToken := func(token string) {
-		if err := st.SetHubToken(token); err != nil {
-			s.showError(err)
-			return
-		}
-		entry.SetText("")
-		show()
+		update(func() error { return st.SetHubToken(token) }, func() { entry.SetText("") })
 	}
 	save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), func() { saveToken(entry.Text) })
 	save.Disable()
-	entry.OnChanged = func(text string) {
-		if text == "" {
-			save.Disable()
-		} else {
-			save.Enable()
-		}
-	}
+	entry.OnChanged = func(text string) { enableIf(save, text != "") }
 	entry.OnSubmitted = saveToken
-	remove = widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() {
-		if err := st.ForgetHubToken(); err != nil {
-			s.showError(err)
-			return
-		}
-		show()
-	})
-	show()
+	remove = widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() { update(st.ForgetHubToken, nil) })
+	remove.Disable()
+	update(nil, nil)
 	return container.NewVBox(
 		container.NewBorder(nil, nil, nil, container.NewHBox(save, remove), entry),
 		status,

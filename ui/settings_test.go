@@ -112,6 +112,7 @@ func TestSettingsToken(t *testing.T) {
 
 			test.Type(entry, "hf_secret")
 			test.Tap(save)
+			settle(t, s)
 			status := widgetIn(t, onScreen(w), "token status", func(l *widget.Label) bool { return l.Text == tc.status })
 			if warned := status.Importance == widget.WarningImportance; warned != tc.warn {
 				t.Errorf("status shown as a warning: %v, want %v", warned, tc.warn)
@@ -140,6 +141,7 @@ func TestSettingsToken(t *testing.T) {
 	entry := widgetIn(t, onScreen(w), "token entry", func(e *widget.Entry) bool { return e.Password })
 	test.Type(entry, "hf_abc def")
 	test.Tap(buttonNamed(t, w, "Save"))
+	settle(t, s)
 	if got := overlayLabels(w); !slices.Contains(got, "This is not an access token.") {
 		t.Errorf("a token with a space: the dialog says %q", got)
 	}
