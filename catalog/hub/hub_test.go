@@ -283,7 +283,7 @@ func TestDownloadFailures(t *testing.T) {
 		{"disk full", func(h *fakeHub, c *Client) {
 			c.FreeSpace = func(context.Context, string) (uint64, error) { return 1000, nil }
 		}, ErrNoSpace, "needs 1.0 MiB more", 0},
-		{"5xx forever", func(h *fakeHub, c *Client) { h.fail5xx = 100 }, nil, "gave up after 5 tries", 0},
+		{"5xx forever", func(h *fakeHub, c *Client) { h.fail5xx = 100 }, ErrUnreachable, "gave up after 5 tries", 0},
 		{"stalled forever", func(h *fakeHub, c *Client) { h.stallHeads, c.Stall, c.Attempts = 100, testStall, 2 },
 			errStalled, "gave up after 2 tries: the server sent nothing for 200ms", 0},
 		{"unauthorized", func(h *fakeHub, c *Client) { h.deny = http.StatusUnauthorized }, nil, "access denied (401)", http.StatusUnauthorized},

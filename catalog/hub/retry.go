@@ -20,6 +20,12 @@ import (
 // Client.Stall.
 var errStalled = errors.New("the server sent nothing")
 
+// ErrUnreachable is returned, wrapped with the last try's error, when every
+// try of a request failed for a reason that might pass (the network, the
+// server busy or failing): trying again later may succeed, and a download
+// then resumes.
+var ErrUnreachable = errors.New("the hub could not be reached")
+
 // maxRetryAfter caps the wait a busy server asks for (Retry-After): one that
 // wants more is better reported as a failure than waited out behind a
 // progress bar that does not move.
@@ -65,7 +71,7 @@ func (r *retrier) pause(ctx context.Context, err error) error {
 	}
 	r.failures++
 	if r.failures >= r.c.Attempts {
-		return fmt.Errorf("gave up after %d tries: %w", r.failures, err)
+		return fmt.Errorf("%w: gave up after %d tries: %w", ErrUnreachable, r.failures, err)
 	}
 	wait := r.wait
 	var se *StatusError

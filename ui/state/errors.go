@@ -61,7 +61,7 @@ func Explain(err error) (what, next string) {
 	case errors.Is(err, hub.ErrNoSpace):
 		return "There is not enough free disk space for this model.",
 			"Free some space (delete files you no longer need, or models from the library) and try again; what was downloaded is kept. (" + err.Error() + ")"
-	case errors.As(err, &status) || errors.As(err, &network):
+	case errors.Is(err, hub.ErrUnreachable) || errors.As(err, &status) || errors.As(err, &network):
 		return "Nibble could not reach Hugging Face.",
 			"Check the internet connection and try again later: the download goes on from where it stopped. (" + err.Error() + ")"
 	case diskFull(err):

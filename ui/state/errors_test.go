@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"strings"
@@ -26,7 +27,10 @@ func TestExplain(t *testing.T) {
 		{fmt.Errorf("download x: %w", &hub.StatusError{URL: "u", Code: 403}), "accept their terms", "Settings"},
 		{fmt.Errorf("%w: it has spaces", service.ErrBadToken), "not an access token", "huggingface.co/settings/tokens"},
 		{fmt.Errorf("download x: %w", &hub.StatusError{URL: "u", Code: 404}), "no longer on Hugging Face", "another"},
-		{fmt.Errorf("gave up after 5 tries: %w", &hub.StatusError{URL: "u", Code: 503}), "could not reach Hugging Face", "where it stopped"},
+		{fmt.Errorf("download x: %w", fmt.Errorf("%w: gave up after 5 tries: %w", hub.ErrUnreachable, &hub.StatusError{URL: "u", Code: 503})),
+			"could not reach Hugging Face", "where it stopped"},
+		{fmt.Errorf("download x: %w", fmt.Errorf("%w: gave up after 5 tries: %w", hub.ErrUnreachable, io.ErrUnexpectedEOF)),
+			"could not reach Hugging Face", "where it stopped"},
 		{fmt.Errorf("download x: %w", &url.Error{Op: "Get", URL: "u", Err: syscall.ECONNREFUSED}), "could not reach Hugging Face", "internet connection"},
 		{fmt.Errorf("download x: %w", fmt.Errorf("%w: got sha256 a", hub.ErrChecksum)), "damaged", "again"},
 		{fmt.Errorf("download x: %w", fmt.Errorf("%w: x needs 2 GiB more", hub.ErrNoSpace)), "not enough free disk space", "needs 2 GiB more"},
