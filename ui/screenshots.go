@@ -76,6 +76,7 @@ func Screenshots(svc *service.Service, dir string, sizes []fyne.Size, grab func(
 		{"welcome", s.showWelcome},
 		{"library-dark", func() { applyTheme("dark"); s.showLibrary() }},
 		{"library", func() { applyTheme("light"); s.showLibrary() }},
+		{"getmodel", s.showGetModel},
 		{"fit", func() { s.showFit(e) }},
 		{"quantize", func() { making = showMaking(s, big) }},
 		{"chat", func() {
