@@ -158,6 +158,13 @@ func (h *fakeHub) askedFiles() []string {
 	return slices.Sorted(maps.Keys(h.asked))
 }
 
+// askedFor returns the requests made for file name.
+func (h *fakeHub) askedFor(name string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.asked[name]
+}
+
 // fetched returns the body bytes served of file name and the Range
 // headers of its GETs.
 func (h *fakeHub) fetched(name string) (int64, []string) {
@@ -352,15 +359,19 @@ func TestGetResumes(t *testing.T) {
 		t.Errorf("Downloaded after the cancelled Get: %d, %v; want %d", n, err, total-h.sizeOf(shard2)+kept)
 	}
 
+	if got, ranges := h.fetched(shard1); got != h.sizeOf(shard1) || len(ranges) != 1 {
+		t.Errorf("first shard: %d bytes served in %d GETs, want its %d bytes once", got, len(ranges), h.sizeOf(shard1))
+	}
+	h.reset()
 	var rec getRecorder
 	if _, _, err := s.Get(t.Context(), ts5m(), "Q8_0", rec.progress); err != nil {
 		t.Fatalf("resumed Get: %v", err)
 	}
-	if got, ranges := h.fetched(shard1); got != h.sizeOf(shard1) || len(ranges) != 1 {
-		t.Errorf("first shard: %d bytes served in %d GETs, want its %d bytes once", got, len(ranges), h.sizeOf(shard1))
+	if got, _ := h.fetched(shard1); got != 0 || h.askedFor(shard1) != 1 {
+		t.Errorf("resumed Get: first shard served %d bytes in %d requests, want none but the one for its size", got, h.askedFor(shard1))
 	}
-	if _, ranges := h.fetched(shard2); !slices.Equal(ranges, []string{"", fmt.Sprintf("bytes=%d-", kept)}) {
-		t.Errorf("second shard asked for with ranges %q, want the whole file then from byte %d on", ranges, kept)
+	if _, ranges := h.fetched(shard2); !slices.Equal(ranges, []string{fmt.Sprintf("bytes=%d-", kept)}) {
+		t.Errorf("resumed Get: second shard asked for with ranges %q, want from byte %d on", ranges, kept)
 	}
 	checkDownloadProgress(t, rec.downloads, total-h.sizeOf(shard2)+kept, total)
 	if n, err := s.Downloaded(ts5m(), "Q8_0"); n != 0 || err != nil {

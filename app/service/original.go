@@ -175,6 +175,15 @@ func onDisk(dir string, f hub.File) int64 {
 	return 0
 }
 
+// downloaded tells whether f is in download folder dir complete: under its
+// own name, which hub.Client.Download gives a file only once it is complete
+// and verified. Checking its size, not its checksum again, spares a resumed
+// Get reading gigabytes of shards before it goes on.
+func downloaded(dir string, f hub.File) bool {
+	info, err := os.Stat(filepath.Join(dir, path.Base(f.Name)))
+	return err == nil && info.Size() == f.Size
+}
+
 // missingBytes is how many bytes of files are still to download into dir.
 func missingBytes(dir string, files []hub.File) uint64 {
 	var n int64
@@ -209,6 +218,9 @@ func downloadAll(ctx context.Context, c *hub.Client, repo, dir string, files []h
 	}
 	report(0, have[0])
 	for i, f := range files {
+		if downloaded(dir, f) {
+			continue
+		}
 		if _, err := c.Download(ctx, repo, f.Name, dir, func(p hub.Progress) { report(i, p.Done) }); err != nil {
 			return err
 		}
