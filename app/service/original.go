@@ -164,15 +164,13 @@ func originalFiles(ctx context.Context, c *hub.Client, repo, dir string) ([]hub.
 }
 
 // onDisk is how many bytes of f are in download folder dir already: the
-// whole file, or what an interrupted download left in its partial file.
+// whole file, or what an interrupted download left (hub.Partial).
 func onDisk(dir string, f hub.File) int64 {
-	base := path.Base(f.Name)
-	for _, name := range []string{base, hub.PartName(base)} {
-		if info, err := os.Stat(filepath.Join(dir, name)); err == nil {
-			return min(info.Size(), f.Size)
-		}
+	if downloaded(dir, f) {
+		return f.Size
 	}
-	return 0
+	n, _ := hub.Partial(dir, f.Name) // unreadable: fetched again
+	return min(n, f.Size)
 }
 
 // downloaded tells whether f is in download folder dir complete: under its
