@@ -200,6 +200,21 @@ func (r *getRecorder) progress(p GetProgress) {
 	}
 }
 
+// getThrough runs s.Get of m at level, failing the test unless it
+// succeeds through phases, and returns what it got and its progress.
+func getThrough(t *testing.T, s *Service, m CuratedModel, level string, phases []GetPhase) (catalog.Model, catalog.Variant, getRecorder) {
+	t.Helper()
+	var rec getRecorder
+	model, v, err := s.Get(t.Context(), m, level, rec.progress)
+	if err != nil {
+		t.Fatalf("Get %s: %v", level, err)
+	}
+	if !slices.Equal(rec.phases, phases) {
+		t.Errorf("Get %s went through phases %v, want %v", level, rec.phases, phases)
+	}
+	return model, v, rec
+}
+
 // checkDownloadProgress fails unless the download progress rose from
 // first bytes to all total bytes, never going back.
 func checkDownloadProgress(t *testing.T, ps []hub.Progress, first, total int64) {
@@ -253,14 +268,7 @@ func TestGet(t *testing.T) {
 		{"F32", []GetPhase{Downloading, Converting}, true, []string{"F16", "F32", "Q4_K_M", "Q8_0"}},
 	} {
 		h.reset()
-		var rec getRecorder
-		model, v, err := s.Get(t.Context(), m, step.level, rec.progress)
-		if err != nil {
-			t.Fatalf("Get %s: %v", step.level, err)
-		}
-		if !slices.Equal(rec.phases, step.phases) {
-			t.Errorf("Get %s went through phases %v, want %v", step.level, rec.phases, step.phases)
-		}
+		model, v, rec := getThrough(t, s, m, step.level, step.phases)
 		if model.DisplayName != m.Name || !strings.EqualFold(v.Level, step.level) || v.Missing || !v.Owned {
 			t.Errorf("Get %s: model %q, variant %+v", step.level, model.DisplayName, v)
 		}
@@ -455,14 +463,7 @@ func TestGetReadyFile(t *testing.T) {
 		{"Q8_0", []GetPhase{Downloading}, "ts5m-stories-Q8_0.gguf"},
 		{"Q4_0", []GetPhase{Downloading, Converting, Making}, ""},
 	} {
-		var rec getRecorder
-		model, v, err := s.Get(t.Context(), m, step.level, rec.progress)
-		if err != nil {
-			t.Fatalf("Get %s: %v", step.level, err)
-		}
-		if !slices.Equal(rec.phases, step.phases) {
-			t.Errorf("Get %s went through phases %v, want %v", step.level, rec.phases, step.phases)
-		}
+		model, v, _ := getThrough(t, s, m, step.level, step.phases)
 		if step.file != "" && filepath.Base(v.Path) != step.file {
 			t.Errorf("Get %s: file %s, want the repo's %s", step.level, v.Path, step.file)
 		}
