@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"nibble/catalog/hub"
 )
 
 // Source is where Discover found a model.
@@ -77,15 +79,12 @@ func DefaultLocations() (Locations, error) {
 		filepath.Join(home, ".lmstudio", "models"),
 		filepath.Join(home, ".cache", "lm-studio", "models"),
 	}
-	switch {
-	case os.Getenv("HF_HUB_CACHE") != "":
-		loc.HuggingFace = os.Getenv("HF_HUB_CACHE")
-	case os.Getenv("HF_HOME") != "":
-		loc.HuggingFace = filepath.Join(os.Getenv("HF_HOME"), "hub")
-	case os.Getenv("XDG_CACHE_HOME") != "":
-		loc.HuggingFace = filepath.Join(os.Getenv("XDG_CACHE_HOME"), "huggingface", "hub")
-	default:
-		loc.HuggingFace = filepath.Join(home, ".cache", "huggingface", "hub")
+	if loc.HuggingFace = os.Getenv("HF_HUB_CACHE"); loc.HuggingFace == "" {
+		hf, err := hub.HomeDir()
+		if err != nil {
+			return Locations{}, err
+		}
+		loc.HuggingFace = filepath.Join(hf, "hub")
 	}
 	loc.Downloads = filepath.Join(home, "Downloads")
 	return loc, nil

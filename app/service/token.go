@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/zalando/go-keyring"
+
+	"nibble/catalog/hub"
 )
 
 // TokenSource is where HubToken found the Hugging Face access token.
@@ -132,25 +134,16 @@ func checkToken(token string) error {
 	return nil
 }
 
-// hfTokenPath is huggingface_hub's token file: $HF_TOKEN_PATH, else
-// $HF_HOME/token, else $XDG_CACHE_HOME/huggingface/token, else
-// ~/.cache/huggingface/token, on every system; "" when there is no home
-// folder (os.ReadFile then fails, as for a file not there).
+// hfTokenPath is huggingface_hub's token file: $HF_TOKEN_PATH, else token
+// in its folder (hub.HomeDir); "" when there is no home folder (os.ReadFile
+// then fails, as for a file not there).
 func hfTokenPath() string {
 	if p := os.Getenv("HF_TOKEN_PATH"); p != "" {
 		return p
 	}
-	hfHome := os.Getenv("HF_HOME")
-	if hfHome == "" {
-		cache := os.Getenv("XDG_CACHE_HOME")
-		if cache == "" {
-			home, err := os.UserHomeDir()
-			if err != nil {
-				return ""
-			}
-			cache = filepath.Join(home, ".cache")
-		}
-		hfHome = filepath.Join(cache, "huggingface")
+	hf, err := hub.HomeDir()
+	if err != nil {
+		return ""
 	}
-	return filepath.Join(hfHome, "token")
+	return filepath.Join(hf, "token")
 }

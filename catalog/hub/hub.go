@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -310,4 +311,22 @@ func (c *Client) Files(ctx context.Context, repo string) ([]string, error) {
 		names[i] = s.Name
 	}
 	return names, nil
+}
+
+// HomeDir is huggingface_hub's folder for this user, which holds its cache
+// (hub/) and the token of `huggingface-cli login` (token): $HF_HOME, else
+// $XDG_CACHE_HOME/huggingface, else ~/.cache/huggingface, on every system.
+func HomeDir() (string, error) {
+	if d := os.Getenv("HF_HOME"); d != "" {
+		return d, nil
+	}
+	cache := os.Getenv("XDG_CACHE_HOME")
+	if cache == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", err
+		}
+		cache = filepath.Join(home, ".cache")
+	}
+	return filepath.Join(cache, "huggingface"), nil
 }
