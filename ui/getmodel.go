@@ -41,7 +41,6 @@ type getModelRow struct {
 	// progress holds status, bar and cancel: shown while this card's model
 	// is being downloaded.
 	progress *fyne.Container
-	card     *widget.Card
 }
 
 func newGetModelView(s *shell) fyne.CanvasObject {
@@ -72,6 +71,7 @@ func (v *getModelView) refresh() {
 		v.build(offers)
 	}
 	busy, p := v.g.Downloading()
+	relayout := false
 	for i, o := range offers {
 		r := v.rows[i]
 		r.badge.Importance = verdictImportance(o.Badge)
@@ -97,17 +97,19 @@ func (v *getModelView) refresh() {
 			}
 			r.status.SetText("") // not to flash when the card downloads again
 		}
-		relayout := setVisible(r.discard, o.Kept != "" && i != busy)
+		// A card that shows or hides its progress changes height: the
+		// list is laid out again below.
+		relayout = setVisible(r.discard, o.Kept != "" && i != busy) || relayout
 		relayout = setVisible(r.progress, i == busy) || relayout
-		if relayout {
-			r.card.Refresh()
-		}
 		if i != busy {
 			continue
 		}
 		r.download.SetText("Downloading…")
 		r.status.SetText(p.Text())
 		r.bar.SetValue(p.Fraction())
+	}
+	if relayout {
+		v.cards.Refresh()
 	}
 }
 
@@ -147,9 +149,8 @@ func (v *getModelView) build(offers []state.Offer) {
 		name := widget.NewLabelWithStyle(o.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		head := container.NewBorder(nil, nil, name, r.badge)
 		actions := container.NewBorder(nil, nil, nil, container.NewHBox(r.discard, r.level, r.download), r.size)
-		r.card = widget.NewCard("", "", container.NewVBox(head, wrapped(o.Description), secondary(o.Details), actions, r.progress))
 		v.rows[i] = r
-		v.cards.Add(r.card)
+		v.cards.Add(widget.NewCard("", "", container.NewVBox(head, wrapped(o.Description), secondary(o.Details), actions, r.progress)))
 	}
 	v.built = len(offers)
 	v.cards.Refresh()
