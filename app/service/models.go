@@ -42,11 +42,10 @@ type CuratedModel struct {
 	RopeBase  float32 `json:"rope_base"`
 	Tied      bool    `json:"tied_embeddings"`
 	QKVBias   bool    `json:"qkv_bias"`
-	// Files names the GGUF file in GGUFRepo for each level it has.
+	// Files names the GGUF file in GGUFRepo for each level it has. (The
+	// file's "checked": false marks entries not verified against the hub;
+	// Get finds a renamed file by its level.)
 	Files map[string]string `json:"files"`
-	// Checked is false when Files or GGUFRepo were not verified against the
-	// hub.
-	Checked bool `json:"checked"`
 }
 
 // Shape returns the model's shape for the advisor (advise.FromShape).

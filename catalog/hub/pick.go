@@ -13,7 +13,7 @@ const DefaultLevel = "Q4_K_M"
 
 // ErrNoLevel is returned, wrapped, by PickGGUF when a repo has no .gguf file
 // at the level asked for.
-var ErrNoLevel = errors.New("no .gguf file at this level")
+var ErrNoLevel = errors.New("no .gguf file at level")
 
 // PickGGUF chooses among a repo's file names (Client.Files) its .gguf file
 // at level (a quantization level such as "Q4_K_M", any case), recognised in

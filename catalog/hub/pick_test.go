@@ -35,7 +35,7 @@ func TestPickGGUF(t *testing.T) {
 		{qwen, "Q8_0", "qwen2.5-0.5b-instruct-q8_0.gguf", ""},
 		{qwen, "", "qwen2.5-0.5b-instruct-q4_k_m.gguf", ""},
 		{qwen, "F16", "qwen2.5-0.5b-instruct-fp16.gguf", ""},
-		{qwen, "Q5_K_M", "", "no .gguf file at this level Q5_K_M; the repo's files:\n  qwen2.5-0.5b-instruct-fp16.gguf"},
+		{qwen, "Q5_K_M", "", "no .gguf file at level Q5_K_M; the repo's files:\n  qwen2.5-0.5b-instruct-fp16.gguf"},
 		{[]string{"a-f16.gguf", "a-bf16.gguf"}, "F16", "a-f16.gguf", ""},
 		{[]string{"only.gguf", "config.json"}, "", "only.gguf", ""},
 		{[]string{"a-Q4_0.gguf", "b-Q4_0.gguf"}, "Q4_0", "", "several .gguf files at level Q4_0"},
@@ -45,7 +45,7 @@ func TestPickGGUF(t *testing.T) {
 		if got != tc.want || (err == nil) != (tc.errHas == "") || err != nil && !strings.Contains(err.Error(), tc.errHas) {
 			t.Errorf("PickGGUF(%q, %q) = %q, %v; want %q, error with %q", tc.names, tc.level, got, err, tc.want, tc.errHas)
 		}
-		if strings.Contains(tc.errHas, "at this level") && !errors.Is(err, ErrNoLevel) {
+		if strings.Contains(tc.errHas, "at level Q5_K_M") && !errors.Is(err, ErrNoLevel) {
 			t.Errorf("PickGGUF(%q, %q): %v is not ErrNoLevel", tc.names, tc.level, err)
 		}
 	}
