@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/dustin/go-humanize"
@@ -65,6 +66,9 @@ func runPull(ctx context.Context, ref string, stdout, stderr io.Writer) error {
 			return err
 		}
 		if file, err = hub.PickGGUF(names, want); err != nil {
+			if slices.Contains(names, "config.json") {
+				err = fmt.Errorf("%w; it holds original weights: download the repo's files into a folder and run 'nibble convert FOLDER OUT.gguf --type LEVEL'", err)
+			}
 			return fmt.Errorf("nibble pull: %s: %w", repo, err)
 		}
 	}

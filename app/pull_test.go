@@ -37,6 +37,12 @@ func TestPullCommand(t *testing.T) {
 	// The hub, serving the files straight (the redirect to a CDN is tested
 	// in catalog/hub).
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/models/org/original" { // safetensors only
+			json.NewEncoder(w).Encode(map[string]any{"siblings": []map[string]string{
+				{"rfilename": "config.json"}, {"rfilename": "model.safetensors"}, {"rfilename": "tokenizer.json"},
+			}})
+			return
+		}
 		if r.URL.Path == "/api/models/org/tiny" {
 			json.NewEncoder(w).Encode(map[string]any{"siblings": []map[string]string{
 				{"rfilename": "README.md"}, {"rfilename": "tiny-Q4_K_M.gguf"}, {"rfilename": "tiny-Q8_0.gguf"},
@@ -98,6 +104,7 @@ func TestPullCommand(t *testing.T) {
 
 	for _, tt := range []struct{ ref, want string }{
 		{"org/tiny:Q4_K", "no .gguf file at level Q4_K"},
+		{"org/original", "it holds original weights: download the repo's files into a folder and run 'nibble convert"},
 		{"org/missing:Q4_K_M", "not found on the hub"},
 		{"tiny", "not a Hugging Face repo"},
 	} {
