@@ -108,8 +108,8 @@ func TestLibraryAddConvertFails(t *testing.T) {
 				t.Errorf("message %q, %q; want %q naming %s", title, body, tc.wantTitle, tc.wantIn)
 			}
 			models, _ := svc.Catalog.ModelsDir()
-			if files, _ := os.ReadDir(models); len(files) != 0 || !l.Empty() {
-				t.Errorf("models folder holds %v, library empty %v", files, l.Empty())
+			if files, _ := os.ReadDir(models); len(files) != 0 || len(l.Models()) != 0 {
+				t.Errorf("models folder holds %v, library %d models", files, len(l.Models()))
 			}
 		})
 	}

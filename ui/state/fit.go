@@ -57,9 +57,6 @@ func (f *Fit) Model() catalog.Model {
 	return f.entry.Model
 }
 
-// Source returns the variant new levels are made from.
-func (f *Fit) Source() catalog.Variant { return f.source }
-
 // SourceNote says in one sentence which file new levels are made from and
 // why.
 func (f *Fit) SourceNote() string {

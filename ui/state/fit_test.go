@@ -28,8 +28,8 @@ func TestFitAdvice(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := NewFit(svc, e)
-	if f.Source().ID != q8.ID || !strings.Contains(f.SourceNote(), "Q8_0 file, the largest") {
-		t.Errorf("source %s: %q", f.Source().Tag, f.SourceNote())
+	if f.source.ID != q8.ID || !strings.Contains(f.SourceNote(), "Q8_0 file, the largest") {
+		t.Errorf("source %s: %q", f.source.Tag, f.SourceNote())
 	}
 	if f.Selected() != "" || f.Levels() != nil {
 		t.Error("levels before Advise")

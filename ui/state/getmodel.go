@@ -32,7 +32,6 @@ type GetModel struct {
 	busy     int // the item being downloaded, -1 for none
 	cancel   context.CancelFunc
 	progress GetProgress
-	getErr   error
 }
 
 // NewGetModel returns the screen's view model over svc, empty until Load.
@@ -47,15 +46,13 @@ func (g *GetModel) Load(ctx context.Context) error {
 	if err == nil {
 		items, err = service.Suggest(models, g.svc.Hardware(ctx))
 	}
-	g.mu.Lock()
-	g.loadErr = err
-	g.items = items
-	g.chosen = make([]string, len(items))
-	g.kept = make([]int64, len(items))
+	chosen, kept := make([]string, len(items)), make([]int64, len(items))
 	for i, s := range items {
-		g.chosen[i] = s.Level.Type
-		g.kept[i], _ = g.svc.Downloaded(s.Model, s.Level.Type) // unknown: offer no resume
+		chosen[i] = s.Level.Type
+		kept[i], _ = g.svc.Downloaded(s.Model, s.Level.Type) // unknown: offer no resume
 	}
+	g.mu.Lock()
+	g.items, g.chosen, g.kept, g.loadErr = items, chosen, kept, err
 	g.mu.Unlock()
 	g.changed()
 	return err
@@ -127,9 +124,9 @@ func (g *GetModel) Offers() []Offer {
 		if l, ok := levelOf(s.Advice, o.Level); ok {
 			o.Badge = l.Verdict
 			o.Size = fmt.Sprintf("%s to download, needs about %s of memory", Bytes(l.FileBytes), Bytes(l.MemoryBytes))
-			if s.Model.Files[o.Level] == "" {
+			if original, ok := levelOf(s.Advice, "F16"); ok && s.Model.Files[o.Level] == "" {
 				o.Size = fmt.Sprintf("Made on this computer from the original (about %s to download), needs about %s of memory",
-					Bytes(s.Model.Params*2), Bytes(l.MemoryBytes))
+					Bytes(original.FileBytes), Bytes(l.MemoryBytes))
 			}
 		}
 		out[i] = o
@@ -190,7 +187,7 @@ func (g *GetModel) Get(ctx context.Context, i int) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	g.busy, g.cancel, g.getErr = i, cancel, nil
+	g.busy, g.cancel = i, cancel
 	g.progress = GetProgress{since: time.Now()}
 	m, level := g.items[i].Model, g.chosen[i]
 	g.mu.Unlock()
@@ -208,7 +205,7 @@ func (g *GetModel) Get(ctx context.Context, i int) error {
 	})
 	g.updateKept(i)
 	g.mu.Lock()
-	g.busy, g.cancel, g.getErr = -1, nil, err
+	g.busy, g.cancel = -1, nil
 	g.mu.Unlock()
 	g.changed()
 	return err
@@ -230,13 +227,6 @@ func (g *GetModel) Downloading() (int, GetProgress) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.busy, g.progress
-}
-
-// GetErr is the last Get's error, nil if it succeeded or none ran.
-func (g *GetModel) GetErr() error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.getErr
 }
 
 // GetProgress is how far a Get has come.

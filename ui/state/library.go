@@ -116,13 +116,6 @@ func (l *Library) Err() error {
 	return l.loadErr
 }
 
-// Empty tells whether the library has no model (after Load).
-func (l *Library) Empty() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.entries) == 0
-}
-
 // Models returns the models loaded, sorted by name, with what is known of
 // their fit so far.
 func (l *Library) Models() []ModelRow {

@@ -351,8 +351,8 @@ func TestLibraryAdd(t *testing.T) {
 		t.Errorf("progress seen %+v", seen)
 	}
 	mu.Unlock()
-	if _, adding := l.Adding(); adding || l.Empty() {
-		t.Errorf("after Add: adding %v, library empty %v", adding, l.Empty())
+	if _, adding := l.Adding(); adding || len(l.Models()) == 0 {
+		t.Errorf("after Add: adding %v, library %d models", adding, len(l.Models()))
 	}
 
 	res = l.Add(context.Background(), []string{filepath.Join(dir, "sub", "deeper", "model.gguf")})
@@ -400,8 +400,8 @@ func TestLibraryRemove(t *testing.T) {
 			if _, err := os.Stat(v.Path); (err == nil) != tc.wantFile {
 				t.Errorf("file there: %v, want %v", err == nil, tc.wantFile)
 			}
-			if l.Empty() == tc.wantEntry {
-				t.Errorf("entry kept: %v, want %v", !l.Empty(), tc.wantEntry)
+			if kept := len(l.Models()) != 0; kept != tc.wantEntry {
+				t.Errorf("entry kept: %v, want %v", kept, tc.wantEntry)
 			}
 		})
 	}
