@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,16 +19,9 @@ import (
 func TestLibraryAddConvert(t *testing.T) {
 	svc := newService(t, laptop)
 	l := NewLibrary(svc)
-	var mu sync.Mutex
-	var seen []AddProgress
-	l.Listen(func() {
-		if p, ok := l.Adding(); ok {
-			mu.Lock()
-			seen = append(seen, p)
-			mu.Unlock()
-		}
-	})
+	added := recordAdding(l)
 	res := l.Add(context.Background(), []string{refdata.Path(t, "hf/ts5m")})
+	seen := added()
 	if len(res.Failed) != 0 || len(res.Added) != 1 {
 		t.Fatalf("added %+v, failed %+v", res.Added, res.Failed)
 	}
@@ -44,8 +36,6 @@ func TestLibraryAddConvert(t *testing.T) {
 	if len(models) != 1 || len(models[0].Variants) != 1 || models[0].Variants[0].ID != v.ID {
 		t.Errorf("library lists %+v, want the converted model", models)
 	}
-	mu.Lock()
-	defer mu.Unlock()
 	var parts bool
 	for _, p := range seen {
 		if !p.Converting || p.Current != "ts5m" {

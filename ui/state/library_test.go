@@ -325,16 +325,9 @@ func TestLibraryAdd(t *testing.T) {
 	empty := t.TempDir()
 
 	l := NewLibrary(svc)
-	var mu sync.Mutex
-	var seen []AddProgress
-	l.Listen(func() {
-		if p, ok := l.Adding(); ok {
-			mu.Lock()
-			seen = append(seen, p)
-			mu.Unlock()
-		}
-	})
+	added := recordAdding(l)
 	res := l.Add(context.Background(), []string{dir, empty})
+	seen := added()
 	if len(res.Added) != 1 || res.Added[0].Variant.Owned || res.Added[0].Variant.Path != filepath.Join(dir, "sub", "deeper", "model.gguf") {
 		t.Errorf("added %+v, want the model linked where it is", res.Added)
 	}
@@ -345,12 +338,10 @@ func TestLibraryAdd(t *testing.T) {
 		!strings.Contains(body, "fake.GGUF: This file is not a model Nibble can use.") {
 		t.Errorf("message %q, %q", title, body)
 	}
-	mu.Lock()
 	// The folder is walked in lexical order: fake.GGUF, then sub/….
 	if !slices.Contains(seen, AddProgress{Done: 0, Total: 2, Current: "fake.GGUF"}) || !slices.Contains(seen, AddProgress{Done: 1, Total: 2, Current: "model.gguf"}) {
 		t.Errorf("progress seen %+v", seen)
 	}
-	mu.Unlock()
 	if _, adding := l.Adding(); adding || len(l.Models()) == 0 {
 		t.Errorf("after Add: adding %v, library %d models", adding, len(l.Models()))
 	}
@@ -461,5 +452,24 @@ func TestWords(t *testing.T) {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)
 		}
+	}
+}
+
+// recordAdding records every progress l announces while it adds, and
+// returns what gives the list so far.
+func recordAdding(l *Library) func() []AddProgress {
+	var mu sync.Mutex
+	var seen []AddProgress
+	l.Listen(func() {
+		if p, ok := l.Adding(); ok {
+			mu.Lock()
+			seen = append(seen, p)
+			mu.Unlock()
+		}
+	})
+	return func() []AddProgress {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(seen)
 	}
 }
