@@ -75,7 +75,7 @@ func runImatrix(ctx context.Context, o imatrixOptions, stdout, stderr io.Writer)
 	}
 	start := time.Now()
 	bar := newCountBar(stderr)
-	im, used, err := service.Importance(ctx, o.model, string(text), service.ImportanceOptions{
+	im, err := service.Importance(ctx, o.model, string(text), service.ImportanceOptions{
 		Ctx: o.ctx, Chunks: o.chunks, Threads: o.threads, ProcessOutput: o.processOutput, Dataset: o.text,
 	}, func(done, total int) {
 		bar.update(int64(done), int64(total), "chunks")
@@ -84,7 +84,6 @@ func runImatrix(ctx context.Context, o imatrixOptions, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	o.ctx = used
 	if err := imatrix.Write(o.out, im); err != nil {
 		return err
 	}

@@ -3,9 +3,6 @@ package service
 import (
 	"context"
 
-	"nibble/engine/gguf"
-	"nibble/engine/model"
-	"nibble/engine/tokenizer"
 	"nibble/quant/eval"
 	"nibble/quant/imatrix"
 )
@@ -23,35 +20,21 @@ type ImportanceOptions struct {
 }
 
 // Importance computes the importance matrix of the model at path over text,
-// as llama-imatrix does (imatrix.Collect), the text tokenized as
-// llama.cpp reads a -f file (eval.NewText). progress, if not nil, is told the chunks done and their total. It
-// returns the context length it used (ctx is 0 when the default was asked
-// for) with the matrix; a context beyond the model's training context is
-// used as given. Cost: one forward pass of the model over the text's
-// chunks.
-func Importance(ctx context.Context, path, text string, o ImportanceOptions, progress func(done, total int)) (*imatrix.Matrix, int, error) {
-	f, err := gguf.Open(path)
+// as llama-imatrix does (imatrix.Collect), the model opened and the text
+// tokenized as for an evaluation (eval.Open, eval.NewText). progress, if
+// not nil, is told the chunks done and their total. The matrix records the
+// context length used (ChunkSize); a context beyond the model's training
+// context is used as given. Cost: one forward pass of the model over the
+// text's chunks.
+func Importance(ctx context.Context, path, text string, o ImportanceOptions, progress func(done, total int)) (*imatrix.Matrix, error) {
+	m, err := eval.Open(path, eval.OpenOptions{Context: o.Ctx, Threads: o.Threads})
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	defer f.Close()
-	tok, err := tokenizer.FromGGUF(f)
-	if err != nil {
-		return nil, 0, err
-	}
-	t := eval.NewText(tok, text)
-	// Loading costs a metadata scan; memory comes with NewState.
-	m, err := model.Load(f, model.Options{ContextLength: o.Ctx, Threads: o.Threads})
-	if err == nil && o.Ctx == 0 {
-		o.Ctx = min(512, m.Config().TrainContextLength)
-		m, err = model.Load(f, model.Options{ContextLength: o.Ctx, Threads: o.Threads})
-	}
-	if err != nil {
-		return nil, 0, err
-	}
-	im, err := imatrix.Collect(ctx, m.NewState(), t.Tokens, imatrix.Options{
-		Ctx: o.Ctx, Chunks: o.Chunks, VocabSize: m.Config().VocabSize, BOS: t.BOS,
+	defer m.Close()
+	t := eval.NewText(m.Tokenizer, text)
+	return imatrix.Collect(ctx, m.Model.NewState(), t.Tokens, imatrix.Options{
+		Ctx: m.Context, Chunks: o.Chunks, VocabSize: m.Model.Config().VocabSize, BOS: t.BOS,
 		ProcessOutput: o.ProcessOutput, Dataset: o.Dataset,
 	}, progress)
-	return im, o.Ctx, err
 }

@@ -63,7 +63,7 @@ func (s *Service) MakeVariant(ctx context.Context, from catalog.Variant, mixName
 	}
 	opts := quant.Options{Mix: mix, Progress: func(p quant.Progress) { progress(VariantProgress{Quant: p}) }}
 	if UsesImportance(mix.Name) {
-		im, _, err := Importance(ctx, from.Path, assets.CalibrationText, ImportanceOptions{Dataset: CalibrationName},
+		im, err := Importance(ctx, from.Path, assets.CalibrationText, ImportanceOptions{Dataset: CalibrationName},
 			func(done, total int) { progress(VariantProgress{Studying: true, Chunk: done, Chunks: total}) })
 		if err != nil {
 			return catalog.Variant{}, quant.Result{}, fmt.Errorf("studying the model on the calibration text: %w", err)
