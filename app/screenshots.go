@@ -12,7 +12,6 @@ import (
 
 	"nibble/app/service"
 	"nibble/catalog"
-	"nibble/engine/sample"
 	"nibble/engine/session"
 	"nibble/ui"
 )
@@ -116,21 +115,21 @@ func prepareChat(ctx context.Context, c *catalog.Catalog, stderr io.Writer) erro
 		return err
 	}
 	defer m.Close()
-	d := sample.Defaults()
-	d.Seed = 7 // the same answers every time
-	ch, err := c.NewChat(catalog.Chat{ModelID: e.Model.ID, VariantID: v.ID, Title: screenshotsQuestions[0],
-		Settings: catalog.GenerationSettings{Temperature: float64(d.Temperature), TopK: d.TopK, TopP: float64(d.TopP),
-			MinP: float64(d.MinP), RepeatPenalty: float64(d.RepeatPenalty), RepeatLastN: d.RepeatLastN, Seed: d.Seed}})
+	settings := service.DefaultGeneration()
+	settings.Seed = 7 // the same answers every time
+	ch, err := c.NewChat(catalog.Chat{ModelID: e.Model.ID, VariantID: v.ID, Title: screenshotsQuestions[0], Settings: settings})
 	if err != nil {
 		return err
 	}
+	params := service.GenerationParams(settings)
+	params.MaxTokens = 60
 	conv := m.NewConversation("")
 	for _, q := range screenshotsQuestions {
 		fmt.Fprintf(stderr, "asking %s: %s\n", e.Model.Ref(v), q)
 		if _, err := c.AddMessage(ch.ID, catalog.Message{Role: "user", Content: q}); err != nil {
 			return err
 		}
-		answer, _, err := conv.Send(ctx, q, session.Params{Sampling: d, MaxTokens: 60}, func(string) {})
+		answer, _, err := conv.Send(ctx, q, params, func(string) {})
 		if err != nil {
 			return err
 		}
