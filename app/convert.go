@@ -9,7 +9,6 @@ import (
 
 	"github.com/dustin/go-humanize"
 
-	"nibble/quant"
 	"nibble/quant/hfconvert"
 )
 
@@ -42,9 +41,7 @@ func runConvertCommand(ctx context.Context, args []string, stdout, stderr io.Wri
 	var o convertOptions
 	fs := newFlagSet("convert", stderr, func(w io.Writer) {
 		fmt.Fprintf(w, convertUsage, strings.Join(hfconvert.Architectures(), ", "))
-		for _, m := range quant.Mixes() {
-			fmt.Fprintf(w, "  %-7s %5.2f bits/weight  %s\n", m.Name, m.BitsPerWeight, m.Description)
-		}
+		printLevels(w)
 	})
 	fs.StringVar(&o.typ, "type", hfconvert.DefaultType, "F16, BF16, F32 or a quantization level such as Q4_K_M")
 	fs.StringVar(&o.imatrix, "imatrix", "", "importance matrix `FILE` to quantize with")

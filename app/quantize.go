@@ -39,9 +39,7 @@ func runQuantizeCommand(ctx context.Context, args []string, stdout, stderr io.Wr
 	var o quantizeOptions
 	fs := newFlagSet("quantize", stderr, func(w io.Writer) {
 		fmt.Fprint(w, quantizeUsage)
-		for _, m := range quant.Mixes() {
-			fmt.Fprintf(w, "  %-7s %5.2f bits/weight  %s\n", m.Name, m.BitsPerWeight, m.Description)
-		}
+		printLevels(w)
 	})
 	fs.StringVar(&o.mix, "type", "", "quantization level, e.g. Q4_K_M (required)")
 	fs.StringVar(&o.imatrix, "imatrix", "", "importance matrix `FILE` to quantize with")
@@ -87,6 +85,14 @@ func runQuantize(ctx context.Context, o quantizeOptions, stdout, stderr io.Write
 		humanize.IBytes(uint64(res.InputBytes)), humanize.IBytes(uint64(res.OutputBytes)),
 		res.Elapsed.Round(time.Millisecond))
 	return nil
+}
+
+// printLevels lists the quantization levels, one a line, for the usage
+// texts of the commands that take one (--type).
+func printLevels(w io.Writer) {
+	for _, m := range quant.Mixes() {
+		fmt.Fprintf(w, "  %-7s %5.2f bits/weight  %s\n", m.Name, m.BitsPerWeight, m.Description)
+	}
 }
 
 // readImportance reads the importance matrix file at path (either format)
