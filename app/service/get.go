@@ -12,7 +12,6 @@ import (
 	"nibble/catalog"
 	"nibble/catalog/hub"
 	"nibble/quant"
-	"nibble/quant/advise"
 	"nibble/quant/hfconvert"
 )
 
@@ -184,16 +183,12 @@ func (s *Service) makeLevel(ctx context.Context, m CuratedModel, level string, e
 }
 
 // fileBytes predicts the size of m's GGUF file at level from its shape
-// (advise.FromShape); a level that cannot be made of m's tensors is an
+// (advisorModel); a level that cannot be made of m's tensors is an
 // error.
 func fileBytes(m CuratedModel, level string) (uint64, error) {
-	shape, err := m.Shape()
+	am, err := m.advisorModel()
 	if err != nil {
 		return 0, err
-	}
-	am, err := advise.FromShape(shape, 0)
-	if err != nil {
-		return 0, fmt.Errorf("model %s: %w", m.ID, err)
 	}
 	if why := am.Unavailable[level]; why != "" {
 		return 0, fmt.Errorf("%s cannot be made at %s: %s", m.Name, level, why)

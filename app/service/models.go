@@ -72,6 +72,21 @@ func (m CuratedModel) Shape() (synth.Shape, error) {
 	return s, nil
 }
 
+// advisorModel is the advisor's view of m (advise.FromShape) at the
+// advisor's default context: every level's file size and the memory to run
+// it, from m's shape alone.
+func (m CuratedModel) advisorModel() (advise.Model, error) {
+	shape, err := m.Shape()
+	if err != nil {
+		return advise.Model{}, err
+	}
+	am, err := advise.FromShape(shape, 0)
+	if err != nil {
+		return advise.Model{}, fmt.Errorf("model %s: %w", m.ID, err)
+	}
+	return am, nil
+}
+
 // Curated returns the curated list shipped with Nibble, in the file's order.
 func Curated() ([]CuratedModel, error) {
 	var list struct {
@@ -133,13 +148,9 @@ func (s Suggestion) runsWellAtGoodLevel() bool {
 func Suggest(models []CuratedModel, r hw.Report) ([]Suggestion, error) {
 	var out []Suggestion
 	for _, m := range models {
-		shape, err := m.Shape()
+		am, err := m.advisorModel()
 		if err != nil {
 			return nil, err
-		}
-		am, err := advise.FromShape(shape, 0)
-		if err != nil {
-			return nil, fmt.Errorf("model %s: %w", m.ID, err)
 		}
 		a, err := advise.Advise(am, advise.Options{Hardware: r})
 		if err != nil {
