@@ -207,11 +207,7 @@ func downloadAll(ctx context.Context, c *hub.Client, repo, dir string, files []h
 	report := func(i int, n int64) {
 		done += n - have[i]
 		have[i] = n
-		p := hub.Progress{Done: done, Total: total}
-		if elapsed := time.Since(start).Seconds(); elapsed > 0 && done > had {
-			p.Speed = float64(done-had) / elapsed
-			p.Left = time.Duration(float64(total-done) / p.Speed * float64(time.Second))
-		}
+		p := hub.NewProgress(done, total, done-had, start) // over what this call fetched
 		progress(GetProgress{Phase: Downloading, File: files[i].Name, Download: p})
 	}
 	report(0, have[0])

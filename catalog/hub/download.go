@@ -40,6 +40,18 @@ type Progress struct {
 	Left time.Duration
 }
 
+// NewProgress returns the Progress of a transfer that has done of total
+// bytes, fetched of them since start (the rest were there before): its
+// Speed over those, and the time Left at that speed.
+func NewProgress(done, total, fetched int64, start time.Time) Progress {
+	p := Progress{Done: done, Total: total}
+	if elapsed := time.Since(start).Seconds(); elapsed > 0 && fetched > 0 {
+		p.Speed = float64(fetched) / elapsed
+		p.Left = time.Duration(float64(total-done) / p.Speed * float64(time.Second))
+	}
+	return p
+}
+
 // PartName is the name of the file a download of name is written to until it
 // is complete and verified: hidden, and unlike the catalog's temporary files
 // (".NAME.tmp-*") kept by catalog.Reconcile so that it can resume.
@@ -310,12 +322,7 @@ func (d *download) report() {
 	if d.progress == nil {
 		return
 	}
-	p := Progress{Done: d.done, Total: d.info.Size}
-	if elapsed := time.Since(d.start).Seconds(); elapsed > 0 && d.fetched > 0 {
-		p.Speed = float64(d.fetched) / elapsed
-		p.Left = time.Duration(float64(d.info.Size-d.done) / p.Speed * float64(time.Second))
-	}
-	d.progress(p)
+	d.progress(NewProgress(d.done, d.info.Size, d.fetched, d.start))
 }
 
 // check compares the finished download with the hub's checksum.
