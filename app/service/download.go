@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"errors"
-	"os"
 
 	"nibble/catalog"
 	"nibble/catalog/hub"
@@ -19,9 +18,6 @@ import (
 func (s *Service) Download(ctx context.Context, repo, file, name string, progress func(hub.Progress)) (catalog.Entry, error) {
 	dir, err := s.Catalog.ModelsDir()
 	if err != nil {
-		return catalog.Entry{}, err
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return catalog.Entry{}, err
 	}
 	path, err := s.hubClient().Download(ctx, repo, file, dir, progress)
