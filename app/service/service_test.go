@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"errors"
-	"nibble/engine/gguf"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/zalando/go-keyring"
 
 	"nibble/catalog"
+	"nibble/engine/gguf"
 	"nibble/engine/hw"
 	"nibble/engine/refdata"
 	"nibble/quant"
