@@ -2,10 +2,8 @@ package hfconvert
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -220,10 +218,8 @@ func plan(cfg config, a arch, m *safetensors.Model, outType gguf.Type) ([]tensor
 			return nil, err
 		}
 		if rf != nil {
-			b := make([]byte, 0, 4*len(rf))
-			for _, v := range rf {
-				b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
-			}
+			b := make([]byte, 4*len(rf))
+			quant.QuantizeF32(b, rf)
 			out = append(out, tensor{name: "rope_freqs.weight", typ: gguf.F32, dims: []uint64{uint64(len(rf))}, content: b})
 		}
 	}

@@ -1,13 +1,13 @@
 package imatrix
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
 	"strings"
 
 	"nibble/engine/gguf"
+	"nibble/quant"
 )
 
 // The GGUF format (the package comment has its layout): llama-imatrix's
@@ -87,9 +87,7 @@ func uint32Key(f *gguf.File, key string) (int, error) {
 // mapping goes away on Close).
 func floats(b []byte) []float32 {
 	v := make([]float32, len(b)/4)
-	for i := range v {
-		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-	}
+	quant.DequantizeF32(v, b)
 	return v
 }
 
@@ -144,9 +142,7 @@ func writeGGUF(path string, m *Matrix) error {
 
 // floatBytes encodes v as little-endian float32 values.
 func floatBytes(v []float32) []byte {
-	b := make([]byte, 0, 4*len(v))
-	for _, x := range v {
-		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(x))
-	}
+	b := make([]byte, 4*len(v))
+	quant.QuantizeF32(b, v)
 	return b
 }
