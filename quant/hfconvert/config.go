@@ -46,10 +46,6 @@ func (c config) architecture() (string, error) {
 	return name, nil
 }
 
-// has reports whether key is present and not null, as the script's
-// hparams.get(key) is not None.
-func (c config) has(key string) bool { return c[key] != nil }
-
 // uint returns key as a non-negative integer that fits a uint32 (every count
 // the script writes is a GGUF uint32). ok is false when key is absent or null.
 func (c config) uint(key string) (v uint32, ok bool, err error) {

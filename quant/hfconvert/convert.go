@@ -240,7 +240,7 @@ func plan(cfg config, a arch, m *safetensors.Model, outType gguf.Type) ([]tensor
 		if skipped(r.Name) {
 			continue
 		}
-		name, _, err := ggufName(a, r.Name, int(layers))
+		name, err := ggufName(a, r.Name, int(layers))
 		if err != nil {
 			return nil, err
 		}

@@ -45,10 +45,10 @@ func skipped(name string) bool {
 	return false
 }
 
-// ggufName maps a checkpoint tensor name to llama.cpp's, with its layer
-// (-1 outside the layers), trying the suffixes .weight and .bias as
-// TensorNameMap.get_name does. An unknown name is an error, as in the script.
-func ggufName(a arch, name string, layers int) (string, int, error) {
+// ggufName maps a checkpoint tensor name to llama.cpp's, trying the suffixes
+// .weight and .bias as TensorNameMap.get_name does. An unknown name is an
+// error, as in the script.
+func ggufName(a arch, name string, layers int) (string, error) {
 	base, suffix := name, ""
 	for _, s := range []string{".weight", ".bias"} {
 		if strings.HasSuffix(name, s) {
@@ -57,7 +57,7 @@ func ggufName(a arch, name string, layers int) (string, int, error) {
 		}
 	}
 	if g, ok := globalNames[base]; ok {
-		return g + suffix, -1, nil
+		return g + suffix, nil
 	}
 	if rest, ok := strings.CutPrefix(base, "model.layers."); ok {
 		num, part, _ := strings.Cut(rest, ".")
@@ -68,9 +68,9 @@ func ggufName(a arch, name string, layers int) (string, int, error) {
 				g, ok = qkNormNames[part]
 			}
 			if ok {
-				return fmt.Sprintf("blk.%d.%s%s", bid, g, suffix), bid, nil
+				return fmt.Sprintf("blk.%d.%s%s", bid, g, suffix), nil
 			}
 		}
 	}
-	return "", 0, fmt.Errorf("cannot map tensor %s to a llama.cpp name", name)
+	return "", fmt.Errorf("cannot map tensor %s to a llama.cpp name", name)
 }
