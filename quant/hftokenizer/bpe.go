@@ -3,10 +3,10 @@ package hftokenizer
 import (
 	"encoding/json"
 	"fmt"
-	"nibble/engine/tokenizer"
 	"strings"
 
 	"nibble/engine/gguf"
+	"nibble/engine/tokenizer"
 )
 
 // tokenizerJSON is the part of a Hugging Face tokenizer.json read here.

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"nibble/engine/tokenizer"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"nibble/engine/gguf"
+	"nibble/engine/tokenizer"
 )
 
 // vocabStyle is which set_vocab of convert_hf_to_gguf.py a model class uses.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"os"
+
+	"nibble/engine/tokenizer"
 )
 
 // A SentencePiece model file (tokenizer.model) is a serialized protobuf
@@ -22,18 +24,8 @@ import (
 type spmPiece struct {
 	text  string
 	score float32
-	typ   int32 // the proto's Type; the numbers are also the GGUF token types
+	typ   int32 // the proto's Type, whose numbers are the GGUF token types (tokenizer.TypeNormal, …)
 }
-
-// SentencePiece piece types (the proto's Type enum).
-const (
-	spmNormal      = 1
-	spmUnknown     = 2
-	spmControl     = 3
-	spmUserDefined = 4
-	spmUnused      = 5
-	spmByte        = 6
-)
 
 // errProto is wrapped by every malformed-protobuf error.
 var errProto = errors.New("malformed SentencePiece model")
@@ -75,7 +67,7 @@ func parseModelProto(data []byte) ([]spmPiece, error) {
 }
 
 func parsePiece(data []byte) (spmPiece, error) {
-	p := spmPiece{typ: spmNormal}
+	p := spmPiece{typ: tokenizer.TypeNormal}
 	err := forFields(data, func(field int, wire int, value []byte, n uint64) error {
 		switch {
 		case field == 1 && wire == wireBytes:
@@ -83,7 +75,7 @@ func parsePiece(data []byte) (spmPiece, error) {
 		case field == 2 && wire == wireFixed32:
 			p.score = math.Float32frombits(binary.LittleEndian.Uint32(value))
 		case field == 3 && wire == wireVarint:
-			if n < spmNormal || n > spmByte {
+			if n < tokenizer.TypeNormal || n > tokenizer.TypeByte {
 				return fmt.Errorf("%w: piece type %d", errProto, n)
 			}
 			p.typ = int32(n)

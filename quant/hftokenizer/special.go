@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"nibble/engine/tokenizer"
 	"strconv"
 	"strings"
 
 	"nibble/engine/gguf"
+	"nibble/engine/tokenizer"
 )
 
 // This file is gguf-py's SpecialVocab (c392e50): which tokens are BOS, EOS,
@@ -25,9 +25,9 @@ var specialTypes = []string{"bos", "eos", "unk", "sep", "pad", "cls", "mask"}
 // specialIDKeys are the GGUF keys gguf-py's writer has for a type's id; a type
 // without one (cls, prefix, …) is skipped, as gguf-py does.
 var specialIDKeys = map[string]string{
-	"bos":  "tokenizer.ggml.bos_token_id",
-	"eos":  "tokenizer.ggml.eos_token_id",
-	"unk":  "tokenizer.ggml.unknown_token_id",
+	"bos":  tokenizer.KeyBOS,
+	"eos":  tokenizer.KeyEOS,
+	"unk":  tokenizer.KeyUnknown,
 	"sep":  "tokenizer.ggml.seperator_token_id", // sic, as in gguf-py and llama.cpp
 	"pad":  "tokenizer.ggml.padding_token_id",
 	"mask": "tokenizer.ggml.mask_token_id",

@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"nibble/engine/tokenizer"
 	"slices"
 	"strconv"
 	"strings"
 
 	"nibble/engine/gguf"
+	"nibble/engine/tokenizer"
 )
 
 // sentencePiece writes the vocabulary of the tokenizer.model at path as the
@@ -36,7 +36,7 @@ func (f *folder) sentencePiece(m *meta, path string) error {
 	for id, p := range pieces {
 		tokens[id], scores[id] = p.text, p.score
 		switch p.typ {
-		case spmUnknown, spmControl, spmUnused, spmByte:
+		case tokenizer.TypeUnknown, tokenizer.TypeControl, tokenizer.TypeUnused, tokenizer.TypeByte:
 			types[id] = p.typ
 		default: // the script has no case for USER_DEFINED pieces
 			types[id] = tokenizer.TypeNormal

@@ -2,7 +2,6 @@ package hftokenizer
 
 import (
 	"errors"
-	"nibble/engine/tokenizer"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,6 +10,7 @@ import (
 
 	"nibble/engine/gguf"
 	"nibble/engine/refdata"
+	"nibble/engine/tokenizer"
 )
 
 // spmFolder makes a model folder with ts5m's tokenizer.model and the given
@@ -236,11 +236,11 @@ func TestParseModelProto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []spmPiece{{"ab", 1.5, spmByte}}; !reflect.DeepEqual(pieces, want) {
+	if want := []spmPiece{{"ab", 1.5, tokenizer.TypeByte}}; !reflect.DeepEqual(pieces, want) {
 		t.Errorf("pieces = %v, want %v", pieces, want)
 	}
 	// A piece without a type is NORMAL.
-	if pieces, err := parseModelProto([]byte{0x0a, 3, 0x0a, 1, 'x'}); err != nil || pieces[0].typ != spmNormal {
+	if pieces, err := parseModelProto([]byte{0x0a, 3, 0x0a, 1, 'x'}); err != nil || pieces[0].typ != tokenizer.TypeNormal {
 		t.Errorf("untyped piece: %v, %v", pieces, err)
 	}
 	for name, data := range map[string][]byte{
@@ -269,7 +269,7 @@ func FuzzParseModelProto(f *testing.F) {
 			t.Fatalf("error %v does not wrap errProto", err)
 		}
 		for _, p := range pieces {
-			if p.typ < spmNormal || p.typ > spmByte {
+			if p.typ < tokenizer.TypeNormal || p.typ > tokenizer.TypeByte {
 				t.Fatalf("piece type %d accepted", p.typ)
 			}
 		}
