@@ -54,33 +54,10 @@ func hfFolder(t *testing.T, rel string, replacements ...string) string {
 	return dir
 }
 
-// writeVocab writes kvs as a vocab-only GGUF and loads Nibble's tokenizer
-// from it.
+// writeVocab loads Nibble's tokenizer from the metadata kvs (loadVocab).
 func writeVocab(t *testing.T, kvs []gguf.KV) *tokenizer.Tokenizer {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "vocab.gguf")
-	w, err := gguf.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Abort()
-	if err := w.SetKV("general.architecture", gguf.String("llama")); err != nil {
-		t.Fatal(err)
-	}
-	for _, kv := range kvs {
-		if err := w.SetKV(kv.Key, kv.Value); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	f, err := gguf.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	tok, err := tokenizer.FromGGUF(f)
+	tok, err := loadVocab(kvs)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -111,7 +111,13 @@ func (f *folder) preTokenizer(tokens []string, types []int32, merges []string) (
 	if !ok {
 		return "", fmt.Errorf("tokenizer.json: pre-tokenizer %.200q is not supported", steps)
 	}
-	tok, err := loadVocab(tokens, types, merges, engine)
+	tok, err := loadVocab([]gguf.KV{
+		{Key: tokenizer.KeyModel, Value: gguf.String("gpt2")},
+		{Key: tokenizer.KeyPre, Value: gguf.String(engine)},
+		{Key: tokenizer.KeyTokens, Value: gguf.Array(tokens)},
+		{Key: tokenizer.KeyTokenTypes, Value: gguf.Array(types)},
+		{Key: tokenizer.KeyMerges, Value: gguf.Array(merges)},
+	})
 	if err != nil {
 		return "", err
 	}
@@ -310,10 +316,10 @@ func postProcessor(raw json.RawMessage, ids []int32) ([]int32, error) {
 	return nil, fmt.Errorf("tokenizer.json: post_processor type %q is not supported", c.Type)
 }
 
-// loadVocab builds Nibble's tokenizer for a byte-level BPE vocabulary with the
-// engine pre-tokenizer pre. engine/tokenizer reads GGUF files only, so the
-// vocabulary goes through a temporary vocab-only GGUF.
-func loadVocab(tokens []string, types []int32, merges []string, pre string) (*tokenizer.Tokenizer, error) {
+// loadVocab builds Nibble's tokenizer from the tokenizer.* metadata kvs.
+// engine/tokenizer reads GGUF files only, so the vocabulary goes through a
+// temporary vocab-only GGUF.
+func loadVocab(kvs []gguf.KV) (*tokenizer.Tokenizer, error) {
 	dir, err := os.MkdirTemp("", "nibble-vocab-")
 	if err != nil {
 		return nil, err
@@ -325,13 +331,7 @@ func loadVocab(tokens []string, types []int32, merges []string, pre string) (*to
 		return nil, err
 	}
 	defer w.Abort()
-	for _, kv := range []gguf.KV{
-		{Key: tokenizer.KeyModel, Value: gguf.String("gpt2")},
-		{Key: tokenizer.KeyPre, Value: gguf.String(pre)},
-		{Key: tokenizer.KeyTokens, Value: gguf.Array(tokens)},
-		{Key: tokenizer.KeyTokenTypes, Value: gguf.Array(types)},
-		{Key: tokenizer.KeyMerges, Value: gguf.Array(merges)},
-	} {
+	for _, kv := range kvs {
 		if err := w.SetKV(kv.Key, kv.Value); err != nil {
 			return nil, err
 		}
