@@ -1,6 +1,9 @@
 package hftokenizer
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -19,11 +22,7 @@ func TestTS5M(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ref.Close()
-	cfg, err := ReadConfig(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := Metadata(dir, cfg)
+	got, err := Metadata(dir, readConfig(t, dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,6 +33,23 @@ func TestTS5M(t *testing.T) {
 		}
 	}
 	compareKV(t, got, want)
+}
+
+// readConfig reads Config from dir/config.json, as hfconvert does.
+func readConfig(t *testing.T, dir string) Config {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		Architectures []string `json:"architectures"`
+		VocabSize     int      `json:"vocab_size"`
+	}
+	if err := json.Unmarshal(data, &c); err != nil || len(c.Architectures) == 0 {
+		t.Fatalf("config.json: %v, architectures %v", err, c.Architectures)
+	}
+	return Config{Arch: c.Architectures[0], VocabSize: c.VocabSize}
 }
 
 // compareKV checks that got has exactly want's keys, in want's order, with
