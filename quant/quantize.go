@@ -275,6 +275,7 @@ func (c *converter) convert(ctx context.Context, t gguf.TensorInfo, data []byte,
 		return nil, fmt.Errorf("row width %d is not a multiple of the %v block size %d", width, to, to.BlockElems())
 	}
 	out := c.buf[:outRow*rows]
+	f := formats[to]
 
 	var (
 		next     atomic.Int64
@@ -315,9 +316,9 @@ func (c *converter) convert(ctx context.Context, t gguf.TensorInfo, data []byte,
 					}
 					if weights != nil {
 						m := r / matrixRows
-						formats[to].quantizeWeighted(out[r*outRow:(r+1)*outRow], x, weights[m*width:(m+1)*width])
+						f.quantizeWeighted(out[r*outRow:(r+1)*outRow], x, weights[m*width:(m+1)*width])
 					} else {
-						formats[to].quantize(out[r*outRow:(r+1)*outRow], x)
+						f.quantize(out[r*outRow:(r+1)*outRow], x)
 					}
 				}
 				mu.Lock()
