@@ -222,7 +222,7 @@ func (e *evaluator) generate(prompt []int32, n int, want []int32) ([]int32, erro
 	if err := e.state.Forward(prompt, 0, row); err != nil {
 		return nil, err
 	}
-	var out []int32
+	out := make([]int32, 0, n)
 	for {
 		_, imax, _ := rowStats(row)
 		t := int32(imax)
@@ -233,7 +233,7 @@ func (e *evaluator) generate(prompt []int32, n int, want []int32) ([]int32, erro
 		if len(out) == n {
 			return out, nil
 		}
-		if err := e.state.Forward([]int32{t}, e.state.Len(), row); err != nil {
+		if err := e.state.Forward(out[len(out)-1:], e.state.Len(), row); err != nil {
 			return nil, err
 		}
 	}
