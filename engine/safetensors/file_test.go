@@ -22,17 +22,15 @@ func build(header string, dataSize int) []byte {
 }
 
 func TestParse(t *testing.T) {
-	f, err := parse(build(`{"b": {"dtype": "BF16", "shape": [2, 3], "data_offsets": [16, 28]},
+	const header = `{"b": {"dtype": "BF16", "shape": [2, 3], "data_offsets": [16, 28]},
 		"a": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]},
 		"s": {"dtype": "F16", "shape": [], "data_offsets": [28, 30]},
-		"__metadata__": {"format": "pt"}}   `, 30))
+		"__metadata__": {"format": "pt"}}   `
+	f, err := parse(build(header, 30))
 	if err != nil {
 		t.Fatal(err)
 	}
-	hdr := uint64(8 + len(`{"b": {"dtype": "BF16", "shape": [2, 3], "data_offsets": [16, 28]},
-		"a": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]},
-		"s": {"dtype": "F16", "shape": [], "data_offsets": [28, 30]},
-		"__metadata__": {"format": "pt"}}   `))
+	hdr := uint64(8 + len(header))
 	want := []Tensor{
 		{Name: "a", Type: gguf.F32, Shape: []uint64{4}, Begin: hdr, Size: 16},
 		{Name: "b", Type: gguf.BF16, Shape: []uint64{2, 3}, Begin: hdr + 16, Size: 12},
