@@ -3,8 +3,9 @@ package imatrix
 import (
 	"context"
 	"fmt"
-	"math"
 	"strings"
+
+	"nibble/engine/kernels"
 )
 
 // Sequence is the model Collect runs, one sequence at a time:
@@ -129,36 +130,13 @@ func (c *collector) observe(weight string, x []float32, cols int) {
 		s = make([]float32, cols)
 		c.sums[weight] = s
 	}
+	// llama.cpp's "values[j] += x[j]*x[j]", which GCC compiles to one fused
+	// multiply-add (its default -ffp-contract=fast; the loop's finiteness
+	// check keeps it from vectorizing): s + x·x rounded once to float32.
 	for r := 0; r < len(x); r += cols {
 		for j, v := range x[r : r+cols] {
-			s[j] = addSquare(s[j], v)
+			s[j] = kernels.FMA32(v, v, s[j])
 		}
 	}
 	c.counts[weight] += len(x) / cols
-}
-
-// addSquare returns s + x·x rounded once to float32: llama.cpp's
-// "values[j] += x[j]*x[j]", which GCC compiles to one fused multiply-add
-// (its default -ffp-contract=fast; the loop's finiteness check keeps it from
-// vectorizing). x·x is exact in float64; the float64 sum then rounds twice
-// (to float64, then float32) only when it lands exactly halfway between two
-// float32, and then the float64 sum's own rounding error, exact by TwoSum,
-// says which way the single rounding goes. (That takes bit patterns the
-// squares of float32 values seldom if ever make; the branch keeps the result
-// right by construction. kernels.FMA32 does the same for any product; it
-// cannot be imported here without an import cycle.)
-func addSquare(s, x float32) float32 {
-	p, c := float64(x)*float64(x), float64(s)
-	sum := p + c
-	if math.Float64bits(sum)&(1<<29-1) == 1<<28 {
-		bv := sum - p
-		err := (p - (sum - bv)) + (c - bv)
-		switch {
-		case err > 0:
-			sum = math.Nextafter(sum, math.Inf(1))
-		case err < 0:
-			sum = math.Nextafter(sum, math.Inf(-1))
-		}
-	}
-	return float32(sum)
 }

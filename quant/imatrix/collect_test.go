@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+
+	"nibble/engine/kernels"
 )
 
 // fakeSeq is a Sequence whose every weight input is one row per token, the
@@ -136,8 +138,9 @@ func TestCollectErrors(t *testing.T) {
 	}
 }
 
-// TestAddSquare checks s + x·x rounded once against exact arithmetic, on
-// random values over a wide range of magnitudes.
+// TestAddSquare checks the accumulation step of collector.observe,
+// kernels.FMA32(x, x, s), as s + x·x rounded once against exact arithmetic,
+// on random values over a wide range of magnitudes.
 func TestAddSquare(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for range 200000 {
@@ -145,8 +148,8 @@ func TestAddSquare(t *testing.T) {
 		x := float32(math.Ldexp(rng.Float64()+0.5, rng.IntN(40)-20))
 		exact := new(big.Float).SetPrec(200).SetFloat64(float64(x))
 		exact.Mul(exact, exact).Add(exact, new(big.Float).SetFloat64(float64(s)))
-		if want, _ := exact.Float32(); addSquare(s, x) != want {
-			t.Fatalf("addSquare(%g, %g) = %g, want %g", s, x, addSquare(s, x), want)
+		if want, _ := exact.Float32(); kernels.FMA32(x, x, s) != want {
+			t.Fatalf("FMA32(%g, %g, %g) = %g, want %g", x, x, s, kernels.FMA32(x, x, s), want)
 		}
 	}
 }
